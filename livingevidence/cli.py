@@ -1,0 +1,68 @@
+"""Command-line interface: `python build.py COMMAND`.
+
+Exit codes: 0 success (warnings allowed), 1 invalid data or failed build, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from livingevidence import paths
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits with 2 on bad usage already; keep its message short and without a traceback."""
+
+
+def _add_package(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--package",
+        type=Path,
+        default=paths.DATAPACKAGE_DIR,
+        help="data package directory or datapackage.json (default: datapackage/)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser; every subcommand is documented in docs/contribute.md."""
+    parser = _Parser(prog="build.py", description="Living evidence summary: validate the data and build the site.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("validate", help="check the data package and report every problem")
+    _add_package(p)
+    p.add_argument("--format", choices=["text", "json"], default="text", help="report format (default: text)")
+
+    p = sub.add_parser("build", help="validate, generate pages and build the site")
+    _add_package(p)
+    p.add_argument("--out", type=Path, default=paths.SITE_DIR, help="output directory (default: site/)")
+
+    p = sub.add_parser("serve", help="build, then serve with live reload on data changes")
+    _add_package(p)
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if args.command == "validate":
+        from livingevidence.checks import run_validate
+
+        return run_validate(args.package, args.format)
+    if args.command == "build":
+        from livingevidence.site import run_build
+
+        return run_build(args.package, args.out)
+    if args.command == "serve":
+        from livingevidence.site import run_serve
+
+        return run_serve(args.package, args.port)
+    parser.error(f"unknown command {args.command}")
+    return 2
