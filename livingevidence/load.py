@@ -1,0 +1,62 @@
+"""Data package -> model. Assumes the package has passed validation (checks/), so cells parse."""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from livingevidence import paths
+from livingevidence.model import ROW_TYPES, EvidencePackage, PackageInfo
+
+_TRUE = {"true", "True", "TRUE", "1", "yes"}
+
+
+def _cast(value: str, type_: str) -> Any:
+    if value == "":
+        return None
+    if type_ == "integer":
+        return int(value)
+    if type_ == "number":
+        return float(value)
+    if type_ == "boolean":
+        return value in _TRUE
+    if type_ == "date":
+        return date.fromisoformat(value)
+    return value
+
+
+def read_descriptor(package: Path) -> dict:
+    """The parsed datapackage.json of a package directory or descriptor path."""
+    return json.loads(paths.descriptor_in(package).read_text(encoding="utf-8"))
+
+
+def load_package(package: Path = paths.DATAPACKAGE_DIR) -> EvidencePackage:
+    """Read every table of a validated package into typed rows."""
+    descriptor_path = paths.descriptor_in(package)
+    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    base = descriptor_path.parent
+    tables: dict[str, list] = {}
+    for resource in descriptor["resources"]:
+        name = resource["name"]
+        row_type = ROW_TYPES[name]
+        types = {f["name"]: f.get("type", "string") for f in resource["schema"]["fields"]}
+        attr = {f.name.rstrip("_"): f.name for f in fields(row_type)}
+        rows = []
+        with (base / resource["path"]).open(encoding="utf-8", newline="") as fh:
+            for record in csv.DictReader(fh):
+                rows.append(row_type(**{attr[k]: _cast(v or "", types[k]) for k, v in record.items()}))
+        tables[name] = rows
+    licenses = descriptor.get("licenses") or [{}]
+    info = PackageInfo(
+        name=descriptor["name"],
+        title=descriptor.get("title", descriptor["name"]),
+        description=descriptor.get("description", ""),
+        version=descriptor["version"],
+        created=descriptor["created"],
+        license=licenses[0].get("name", ""),
+    )
+    return EvidencePackage(info=info, tables=tables)

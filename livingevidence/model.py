@@ -1,0 +1,429 @@
+"""Typed model of the evidence package: one frozen dataclass per table row, and the package as a whole.
+
+Field names equal the CSV column names so that loading is a plain mapping; empty cells become None.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+
+
+@dataclass(frozen=True)
+class Study:
+    study_id: str
+    label: str
+    title: str | None
+    authors: str | None
+    journal: str | None
+    year: int | None
+    publication_date: date | None
+    doi: str | None
+    pmid: str | None
+    url: str | None
+    pages: str | None
+    design: str
+    centres: int | None
+    country: str | None
+    enrolment_start: str | None
+    enrolment_end: str | None
+    follow_up_end: str | None
+    follow_up_median_months: float | None
+    line_of_therapy: str
+    setting: str
+    matching: str
+    response_criteria: str | None
+    ae_grading: str | None
+    risk_of_bias: str
+    source_kind: str
+    source_file: str
+    extracted_by: str
+    checked_by: str | None
+    extraction_date: date
+    note: str | None
+
+    @property
+    def author_list(self) -> list[str]:
+        """Authors as a list, in printed order."""
+        return [a.strip() for a in (self.authors or "").split(";") if a.strip()]
+
+    @property
+    def sort_key(self) -> tuple:
+        """Publication order for cumulative analyses: dated studies first, undated last, then by id."""
+        when = self.publication_date or (date(self.year, 12, 31) if self.year else None)
+        return (when is None, when or date.max, self.study_id)
+
+
+@dataclass(frozen=True)
+class Intervention:
+    intervention_id: str
+    label: str
+    class_: str
+    atc_code: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Regimen:
+    regimen_id: str
+    label: str
+    short_label: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class RegimenComponent:
+    regimen_id: str
+    intervention_id: str
+
+
+@dataclass(frozen=True)
+class Arm:
+    arm_id: str
+    study_id: str
+    label: str
+    regimen_id: str
+    description: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class Population:
+    population_id: str
+    study_id: str
+    label: str
+    kind: str
+    primary: bool
+    disjoint_set: str | None
+    parent_population_id: str | None
+    description: str | None
+    source: str
+
+
+@dataclass(frozen=True)
+class PopulationArm:
+    population_id: str
+    arm_id: str
+    n: int
+    source: str
+
+
+@dataclass(frozen=True)
+class Baseline:
+    population_id: str
+    arm_id: str | None
+    characteristic: str
+    category: str
+    count: int | None
+    percent: float | None
+    statistic: str | None
+    value: float | None
+    spread_low: float | None
+    spread_high: float | None
+    p_value: str | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Survival:
+    population_id: str
+    arm_id: str
+    outcome: str
+    median_months: float | None
+    ci_low: float | None
+    ci_high: float | None
+    ci_kind: str | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Landmark:
+    population_id: str
+    arm_id: str
+    outcome: str
+    time_months: float
+    rate_percent: float
+    ci_low: float | None
+    ci_high: float | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Effect:
+    population_id: str
+    outcome: str
+    criterion: str
+    intervention_arm_id: str
+    control_arm_id: str
+    measure: str
+    analysis: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: str | None
+    model: str | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class PrognosticFactor:
+    population_id: str
+    outcome: str
+    factor: str
+    level: str
+    reference_level: str | None
+    n: int | None
+    analysis: str
+    hr: float
+    ci_low: float | None
+    ci_high: float | None
+    p_value: str | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Response:
+    population_id: str
+    arm_id: str
+    criterion: str
+    n_evaluable: int
+    cr: int | None
+    pr: int | None
+    sd: int | None
+    pd: int | None
+    orr_n: int | None
+    orr_percent: float | None
+    dcr_n: int | None
+    dcr_percent: float | None
+    source: str
+    note: str | None
+
+    @property
+    def orr_events(self) -> int | None:
+        """Objective responses from the counts (CR+PR), else the printed ORR count."""
+        if self.cr is not None and self.pr is not None:
+            return self.cr + self.pr
+        return self.orr_n
+
+    @property
+    def dcr_events(self) -> int | None:
+        """Disease control from the counts (CR+PR+SD), else the printed DCR count."""
+        if None not in (self.cr, self.pr, self.sd):
+            return self.cr + self.pr + self.sd  # type: ignore[operator]
+        return self.dcr_n
+
+
+@dataclass(frozen=True)
+class BinaryOutcome:
+    population_id: str
+    arm_id: str
+    outcome: str
+    events: int | None
+    n: int | None
+    percent: float | None
+    p_value: str | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class AdverseEvent:
+    population_id: str
+    arm_id: str | None
+    category: str
+    term: str
+    grade: str
+    events: int | None
+    n_at_risk: int
+    percent: float | None
+    p_value: str | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Subgroup:
+    subgroup_id: str
+    study_id: str
+    population_id: str | None
+    arm_id: str | None
+    variable: str
+    level: str
+    outcome: str
+    median_months: float
+    ci_low: float | None
+    ci_high: float | None
+    p_value: str | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    comparison_id: str
+    title: str
+    question: str
+    parent_comparison_id: str | None
+    order: int
+    note: str | None
+
+
+@dataclass(frozen=True)
+class ComparisonPair:
+    comparison_id: str
+    intervention_regimen_id: str
+    control_regimen_id: str
+
+
+@dataclass(frozen=True)
+class Certainty:
+    comparison_id: str
+    outcome: str
+    rating: str
+    reasons: str
+    assessed_by: str
+    assessed_on: date
+
+
+@dataclass(frozen=True)
+class ExtractionNote:
+    note_id: str
+    study_id: str
+    topic: str
+    note: str
+    source: str
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    name: str
+    title: str
+    description: str
+    version: str
+    created: str
+    license: str
+
+    @property
+    def date(self) -> str:
+        """The release date (YYYY-MM-DD) of this data version."""
+        return self.created[:10]
+
+
+# Table name -> row class; load.py reads each CSV into a list of these.
+ROW_TYPES: dict[str, type] = {
+    "studies": Study,
+    "interventions": Intervention,
+    "regimens": Regimen,
+    "regimen_components": RegimenComponent,
+    "arms": Arm,
+    "populations": Population,
+    "population_arms": PopulationArm,
+    "baseline": Baseline,
+    "survival": Survival,
+    "landmarks": Landmark,
+    "effects": Effect,
+    "prognostic_factors": PrognosticFactor,
+    "response": Response,
+    "binary_outcomes": BinaryOutcome,
+    "adverse_events": AdverseEvent,
+    "subgroups": Subgroup,
+    "comparisons": Comparison,
+    "comparison_pairs": ComparisonPair,
+    "certainty": Certainty,
+    "extraction_notes": ExtractionNote,
+}
+
+
+@dataclass(frozen=True)
+class EvidencePackage:
+    """All tables of one data version, with the look-ups pages need."""
+
+    info: PackageInfo
+    tables: dict[str, list] = field(repr=False)
+
+    def rows(self, table: str) -> list:
+        """Rows of one table, in file order."""
+        return self.tables[table]
+
+    # --- look-ups -----------------------------------------------------------------------------
+    @cached_property
+    def studies(self) -> dict[str, Study]:
+        return {s.study_id: s for s in self.tables["studies"]}
+
+    @cached_property
+    def arms(self) -> dict[str, Arm]:
+        return {a.arm_id: a for a in self.tables["arms"]}
+
+    @cached_property
+    def regimens(self) -> dict[str, Regimen]:
+        return {r.regimen_id: r for r in self.tables["regimens"]}
+
+    @cached_property
+    def interventions(self) -> dict[str, Intervention]:
+        return {i.intervention_id: i for i in self.tables["interventions"]}
+
+    @cached_property
+    def populations(self) -> dict[str, Population]:
+        return {p.population_id: p for p in self.tables["populations"]}
+
+    @cached_property
+    def comparisons(self) -> dict[str, Comparison]:
+        ordered = sorted(self.tables["comparisons"], key=lambda c: (c.order, c.comparison_id))
+        return {c.comparison_id: c for c in ordered}
+
+    @cached_property
+    def arm_n(self) -> dict[tuple[str, str], int]:
+        """(population_id, arm_id) -> n."""
+        return {(pa.population_id, pa.arm_id): pa.n for pa in self.tables["population_arms"]}
+
+    @cached_property
+    def regimen_components(self) -> dict[str, list[Intervention]]:
+        out: dict[str, list[Intervention]] = defaultdict(list)
+        for rc in self.tables["regimen_components"]:
+            out[rc.regimen_id].append(self.interventions[rc.intervention_id])
+        return dict(out)
+
+    def by_study(self, table: str) -> dict[str, list]:
+        """Rows of a table grouped by study (through their population, arm or study_id column)."""
+        out: dict[str, list] = defaultdict(list)
+        for row in self.tables[table]:
+            out[self.study_of(row)].append(row)
+        return out
+
+    def study_of(self, row: object) -> str:
+        """The study a row belongs to."""
+        sid = getattr(row, "study_id", None)
+        if sid:
+            return sid
+        pid = getattr(row, "population_id", None)
+        if pid:
+            return self.populations[pid].study_id
+        aid = getattr(row, "arm_id", None)
+        if aid:
+            return self.arms[aid].study_id
+        raise ValueError(f"row has no study: {row!r}")
+
+    def arms_of(self, study_id: str) -> list[Arm]:
+        return [a for a in self.tables["arms"] if a.study_id == study_id]
+
+    def populations_of(self, study_id: str) -> list[Population]:
+        return [p for p in self.tables["populations"] if p.study_id == study_id]
+
+    def patients(self, study_id: str) -> int:
+        """Patients of a study: the largest population total (populations nest or partition)."""
+        totals: dict[str, int] = defaultdict(int)
+        for pa in self.tables["population_arms"]:
+            if self.populations[pa.population_id].study_id == study_id:
+                totals[pa.population_id] += pa.n
+        return max(totals.values(), default=0)
+
+    def regimen_order(self) -> list[str]:
+        """Regimen ids in package order: the order colours are assigned in."""
+        return [r.regimen_id for r in self.tables["regimens"]]

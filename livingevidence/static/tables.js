@@ -1,0 +1,46 @@
+// Sortable tables: every table with class le-sortable gets keyboard-accessible sort buttons in its header.
+// Plain DOM code, no dependencies; re-runs after mkdocs-material's instant navigation.
+(function () {
+  "use strict";
+  function cellValue(row, index) {
+    var cell = row.children[index];
+    var text = cell ? cell.textContent.trim() : "";
+    var number = parseFloat(text.replace(/[^0-9.\-]/g, ""));
+    return /^-?[0-9.]/.test(text) && !isNaN(number) ? number : text.toLowerCase();
+  }
+  function sortBy(table, index, th) {
+    var body = table.tBodies[0];
+    var ascending = th.getAttribute("aria-sort") !== "ascending";
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = cellValue(a, index), y = cellValue(b, index);
+      if (x === y) return 0;
+      return (x < y ? -1 : 1) * (ascending ? 1 : -1);
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+  }
+  function setup() {
+    document.querySelectorAll("table.le-sortable").forEach(function (table) {
+      if (table.dataset.sortReady) return;
+      table.dataset.sortReady = "1";
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, index) {
+        var button = document.createElement("button");
+        button.type = "button";
+        button.textContent = th.textContent;
+        button.setAttribute("aria-label", "Sort by " + th.textContent);
+        button.addEventListener("click", function () { sortBy(table, index, th); });
+        th.textContent = "";
+        th.appendChild(button);
+      });
+    });
+  }
+  if (window.document$ && typeof window.document$.subscribe === "function") {
+    window.document$.subscribe(setup);
+  } else if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setup);
+  } else {
+    setup();
+  }
+})();
