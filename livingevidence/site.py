@@ -56,7 +56,13 @@ def generate(package_path: Path, docs_out: Path, report: Report) -> EvidencePack
     zip_name = f"{package.info.name}-{package.info.version}.zip"
     from livingevidence.checks import RULES
 
-    pages += data_pages(package, descriptor, report.warnings, [r.as_dict() for r in RULES.values()], zip_name)
+    pages += data_pages(
+        package,
+        descriptor,
+        report.warnings,
+        [{"id": r.id, "layer": r.layer, "severity": r.severity, "description": r.description} for r in RULES.values()],
+        zip_name,
+    )
     pages.append(home_page(package, evidence_map(package, syntheses), whats_new(package)))
     for page in pages:
         target = docs_out / page.path
@@ -75,8 +81,13 @@ def generate(package_path: Path, docs_out: Path, report: Report) -> EvidencePack
         target = docs_out / "api" / "studies" / f"{sid}.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(dump({"id": sid, "version": package.info.version, "tables": rows}), encoding="utf-8")
-        _zip_study_csv(paths.descriptor_in(package_path).parent, descriptor, package, sid,
-                       docs_out / "downloads" / "studies" / f"{sid}.zip")
+        _zip_study_csv(
+            paths.descriptor_in(package_path).parent,
+            descriptor,
+            package,
+            sid,
+            docs_out / "downloads" / "studies" / f"{sid}.zip",
+        )
     _zip_package(paths.descriptor_in(package_path).parent, descriptor, docs_out / "downloads" / zip_name)
     shutil.copy2(paths.descriptor_in(package_path), docs_out / "downloads" / "datapackage.json")
     write_assets(docs_out)
@@ -110,7 +121,14 @@ def _zip_study_csv(base: Path, descriptor: dict, package: EvidencePackage, study
             name = r["name"]
             lines = (base / r["path"]).read_text(encoding="utf-8").splitlines(keepends=True)
             rows = package.tables[name]
-            if name in ("interventions", "regimens", "regimen_components", "comparisons", "comparison_pairs", "certainty"):
+            if name in (
+                "interventions",
+                "regimens",
+                "regimen_components",
+                "comparisons",
+                "comparison_pairs",
+                "certainty",
+            ):
                 continue
             keep = [lines[0]]
             # Row i of the table is line i+1 of the file only for files without embedded newlines; fall back
@@ -212,8 +230,10 @@ def run_build(package: Path, out: Path) -> int:
         print(f"build failed, {out} left as it was: {exc}", file=sys.stderr)
         return 1
     pages = sum(1 for _ in out.rglob("*.html"))
-    print(f"built {pages} pages for data version {pkg.info.version} into {out} in {time.perf_counter() - start:.1f} s "
-          f"({len(report.warnings)} data-check warnings, listed on data/checks/)")
+    print(
+        f"built {pages} pages for data version {pkg.info.version} into {out} in {time.perf_counter() - start:.1f} s "
+        f"({len(report.warnings)} data-check warnings, listed on data/checks/)"
+    )
     return 0
 
 
@@ -250,7 +270,5 @@ def run_serve(package: Path, port: int) -> int:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
-
-

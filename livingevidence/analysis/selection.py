@@ -29,8 +29,8 @@ class Contrast:
     @property
     def label(self) -> str:
         """Row label in forest plots: study label plus the population when it is not the only one."""
-        return f"{self.study.label}, {self.population.label}" if self.population.kind != "overall" else (
-            self.study.label
+        return (
+            f"{self.study.label}, {self.population.label}" if self.population.kind != "overall" else (self.study.label)
         )
 
 

@@ -57,6 +57,7 @@ class OutcomeAnalysis:
     key: str  # stable slug, e.g. 'orr-mrecist-rr'
     outcome: str  # OS, PFS, TTP, ORR, DCR, AE
     title: str
+    phrase: str  # the outcome in running text, e.g. 'objective response (mRECIST)'
     measure: str  # HR, RR, OR, RD
     log_scale: bool
     higher_is_better: bool
@@ -153,12 +154,14 @@ def _finish(a: OutcomeAnalysis) -> OutcomeAnalysis:
         for r, w in zip(usable, a.pool.random.weights, strict=True):
             r.weight = 100 * w
     if len(usable) >= 3:
-        for label, res in zip(labels, pooling.leave_one_out([r.yi for r in usable], [r.vi for r in usable], labels),
-                              strict=True):
+        for label, res in zip(
+            labels, pooling.leave_one_out([r.yi for r in usable], [r.vi for r in usable], labels), strict=True
+        ):
             a.leave_one_out.append({"omitted": label, **_brief(a, res)})
     if len(usable) >= 2:
-        for label, res in zip(labels, pooling.cumulative([r.yi for r in usable], [r.vi for r in usable], labels),
-                              strict=True):
+        for label, res in zip(
+            labels, pooling.cumulative([r.yi for r in usable], [r.vi for r in usable], labels), strict=True
+        ):
             a.cumulative.append({"added": label, **_brief(a, res)})
     return a
 
@@ -167,8 +170,14 @@ def _brief(a: OutcomeAnalysis, res: pooling.PoolResult) -> dict[str, Any]:
     if not res.pooled or res.random is None:
         return {"k": res.k, "estimate": a.natural(res.yi[0]), "ci_low": None, "ci_high": None, "pooled": False}
     r = res.random
-    return {"k": res.k, "estimate": a.natural(r.estimate), "ci_low": a.natural(r.ci_low), "ci_high": a.natural(r.ci_high),
-            "i2": r.i2, "pooled": True}
+    return {
+        "k": res.k,
+        "estimate": a.natural(r.estimate),
+        "ci_low": a.natural(r.ci_low),
+        "ci_high": a.natural(r.ci_high),
+        "i2": r.i2,
+        "pooled": True,
+    }
 
 
 def _hr_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
@@ -176,10 +185,21 @@ def _hr_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusion]
     hrs = [e for e in package.rows("effects") if e.measure == "HR" and e.estimate is not None]
     for outcome in ("OS", "PFS", "TTP"):
         for analysis in ("univariable", "multivariable"):
+
             def find(p, i, c, outcome=outcome, analysis=analysis):
-                return next((e for e in hrs if e.population_id == p.population_id and e.outcome == outcome
-                             and e.analysis == analysis and e.intervention_arm_id == i.arm_id
-                             and e.control_arm_id == c.arm_id), None)
+                return next(
+                    (
+                        e
+                        for e in hrs
+                        if e.population_id == p.population_id
+                        and e.outcome == outcome
+                        and e.analysis == analysis
+                        and e.intervention_arm_id == i.arm_id
+                        and e.control_arm_id == c.arm_id
+                    ),
+                    None,
+                )
+
             contrasts, excl = choose_contrasts(package, cid, lambda p, i, c, f=find: f(p, i, c) is not None)
             if not contrasts:
                 continue
@@ -196,16 +216,35 @@ def _hr_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusion]
                         note = "the printed CI is asymmetric on the log scale; its SE is approximate"
                 else:
                     note = "no CI printed, so it cannot be weighted"
-                rows.append(StudyRow(ct.label, ct.study.study_id, ct.population.population_id, e.estimate, e.ci_low,
-                                     e.ci_high, yi, vi, note=note))
+                rows.append(
+                    StudyRow(
+                        ct.label,
+                        ct.study.study_id,
+                        ct.population.population_id,
+                        e.estimate,
+                        e.ci_low,
+                        e.ci_high,
+                        yi,
+                        vi,
+                        note=note,
+                    )
+                )
             kind = "unadjusted" if analysis == "univariable" else "adjusted"
             a = OutcomeAnalysis(
-                key=f"{outcome.lower()}-hr-{kind}", outcome=outcome, title=f"{OUTCOME_NAMES[outcome]}: hazard ratio ({kind})",
-                measure="HR", log_scale=True, higher_is_better=False, rows=rows,
+                key=f"{outcome.lower()}-hr-{kind}",
+                outcome=outcome,
+                title=f"{OUTCOME_NAMES[outcome]}: hazard ratio ({kind})",
+                phrase=OUTCOME_NAMES[outcome].lower(),
+                measure="HR",
+                log_scale=True,
+                higher_is_better=False,
+                rows=rows,
                 patients=sum(c.n_intervention + c.n_control for c in contrasts),
             )
             if kind == "adjusted":
-                a.notes.append("Adjusted hazard ratios come from each paper's own multivariable model; the models differ.")
+                a.notes.append(
+                    "Adjusted hazard ratios come from each paper's own multivariable model; the models differ."
+                )
             out.append(_finish(a))
     return out
 
@@ -215,21 +254,33 @@ def _count_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusi
     resp = package.rows("response")
     for outcome in ("ORR", "DCR"):
         for criterion in ("mRECIST", "RECIST 1.1"):
+
             def get(p, arm, criterion=criterion):
-                return next((r for r in resp if r.population_id == p.population_id and r.arm_id == arm.arm_id
-                             and r.criterion == criterion), None)
+                return next(
+                    (
+                        r
+                        for r in resp
+                        if r.population_id == p.population_id and r.arm_id == arm.arm_id and r.criterion == criterion
+                    ),
+                    None,
+                )
 
             def events(r, outcome=outcome):
                 return None if r is None else (r.orr_events if outcome == "ORR" else r.dcr_events)
 
             def reports(p, i, c, get=get, events=events):
                 return events(get(p, i)) is not None and events(get(p, c)) is not None
+
             contrasts, excl = choose_contrasts(package, cid, reports)
             if not contrasts:
                 continue
             exclusions += [x for x in excl if x.population is not None]
             slug = criterion.lower().replace(" ", "").replace(".", "")
-            for measure, fn in (("RR", effects.risk_ratio), ("OR", effects.odds_ratio), ("RD", effects.risk_difference)):
+            for measure, fn in (
+                ("RR", effects.risk_ratio),
+                ("OR", effects.odds_ratio),
+                ("RD", effects.risk_difference),
+            ):
                 rows = []
                 ctrl_events = ctrl_n = 0
                 for ct in contrasts:
@@ -241,13 +292,29 @@ def _count_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusi
                     note = "0.5 added to every cell (a zero cell)" if es.corrected else ""
                     if es.excluded:
                         note = es.excluded
-                    rows.append(StudyRow(ct.label, ct.study.study_id, ct.population.population_id, es.estimate,
-                                         es.estimate_ci_low, es.estimate_ci_high, es.yi, es.vi, events=f"{a_}/{n1} vs {c_}/{n2}",
-                                         note=note))
+                    rows.append(
+                        StudyRow(
+                            ct.label,
+                            ct.study.study_id,
+                            ct.population.population_id,
+                            es.estimate,
+                            es.estimate_ci_low,
+                            es.estimate_ci_high,
+                            es.yi,
+                            es.vi,
+                            events=f"{a_}/{n1} vs {c_}/{n2}",
+                            note=note,
+                        )
+                    )
                 a = OutcomeAnalysis(
-                    key=f"{outcome.lower()}-{slug}-{measure.lower()}", outcome=outcome,
-                    title=f"{OUTCOME_NAMES[outcome]} ({criterion}): {_measure_name(measure)}", measure=measure,
-                    log_scale=measure != "RD", higher_is_better=True, rows=rows,
+                    key=f"{outcome.lower()}-{slug}-{measure.lower()}",
+                    outcome=outcome,
+                    title=f"{OUTCOME_NAMES[outcome]} ({criterion}): {_measure_name(measure)}",
+                    phrase=f"{OUTCOME_NAMES[outcome].lower()} ({criterion})",
+                    measure=measure,
+                    log_scale=measure != "RD",
+                    higher_is_better=True,
+                    rows=rows,
                     control_risk=ctrl_events / ctrl_n if ctrl_n else None,
                     patients=sum(c.n_intervention + c.n_control for c in contrasts),
                 )
@@ -260,10 +327,23 @@ def _ae_analyses(package: EvidencePackage, cid: str) -> list[OutcomeAnalysis]:
     aes = [a for a in package.rows("adverse_events") if a.arm_id and a.events is not None and a.grade in AE_BANDS]
     keys = sorted({(_norm_term(a.term), AE_BANDS[a.grade]) for a in aes})
     for term, band in keys:
+
         def get(p, arm, term=term, band=band):
-            return next((a for a in aes if a.population_id == p.population_id and a.arm_id == arm.arm_id
-                         and _norm_term(a.term) == term and AE_BANDS[a.grade] == band), None)
-        contrasts, _ = choose_contrasts(package, cid, lambda p, i, c, g=get: g(p, i) is not None and g(p, c) is not None)
+            return next(
+                (
+                    a
+                    for a in aes
+                    if a.population_id == p.population_id
+                    and a.arm_id == arm.arm_id
+                    and _norm_term(a.term) == term
+                    and AE_BANDS[a.grade] == band
+                ),
+                None,
+            )
+
+        contrasts, _ = choose_contrasts(
+            package, cid, lambda p, i, c, g=get: g(p, i) is not None and g(p, c) is not None
+        )
         if not contrasts:
             continue
         rows = []
@@ -276,13 +356,31 @@ def _ae_analyses(package: EvidencePackage, cid: str) -> list[OutcomeAnalysis]:
             ctrl_n += ac.n_at_risk
             es = effects.risk_ratio(ai.events, ai.n_at_risk, ac.events, ac.n_at_risk)
             note = es.excluded or ("0.5 added to every cell (a zero cell)" if es.corrected else "")
-            rows.append(StudyRow(ct.label, ct.study.study_id, ct.population.population_id, es.estimate, es.estimate_ci_low,
-                                 es.estimate_ci_high, es.yi, es.vi,
-                                 events=f"{ai.events}/{ai.n_at_risk} vs {ac.events}/{ac.n_at_risk}", note=note))
+            rows.append(
+                StudyRow(
+                    ct.label,
+                    ct.study.study_id,
+                    ct.population.population_id,
+                    es.estimate,
+                    es.estimate_ci_low,
+                    es.estimate_ci_high,
+                    es.yi,
+                    es.vi,
+                    events=f"{ai.events}/{ai.n_at_risk} vs {ac.events}/{ac.n_at_risk}",
+                    note=note,
+                )
+            )
         slug = re.sub(r"[^a-z0-9]+", "-", f"ae-{term}-{band}").strip("-")
         a = OutcomeAnalysis(
-            key=slug, outcome="AE", title=f"{printed} ({band}): risk ratio", measure="RR", log_scale=True,
-            higher_is_better=False, rows=rows, control_risk=ctrl_events / ctrl_n if ctrl_n else None,
+            key=slug,
+            outcome="AE",
+            title=f"{printed} ({band}): risk ratio",
+            phrase=f"{printed.lower()} ({band})",
+            measure="RR",
+            log_scale=True,
+            higher_is_better=False,
+            rows=rows,
+            control_risk=ctrl_events / ctrl_n if ctrl_n else None,
             patients=sum(c.n_intervention + c.n_control for c in contrasts),
         )
         out.append(_finish(a))
@@ -298,8 +396,11 @@ def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthe
     exclusions: list[Exclusion] = list(related_single_arm_studies(package, comparison_id))
     analyses = _hr_analyses(package, comparison_id, exclusions) + _count_analyses(package, comparison_id, exclusions)
     analyses += _ae_analyses(package, comparison_id)
-    contributing, excl = choose_contrasts(package, comparison_id, lambda p, i, c: (p.population_id, i.arm_id) in package.arm_n
-                                          and (p.population_id, c.arm_id) in package.arm_n)
+    contributing, excl = choose_contrasts(
+        package,
+        comparison_id,
+        lambda p, i, c: (p.population_id, i.arm_id) in package.arm_n and (p.population_id, c.arm_id) in package.arm_n,
+    )
     seen = set()
     unique_excl = []
     for x in exclusions + excl:
@@ -308,8 +409,13 @@ def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthe
             seen.add(key)
             unique_excl.append(x)
     study_ids = {c.study.study_id for c in contributing}
-    medians = [s for s in package.rows("survival")
-               if package.arms[s.arm_id].study_id in study_ids and any(
-                   s.population_id == c.population.population_id and s.arm_id in (c.intervention.arm_id, c.control.arm_id)
-                   for c in contributing)]
+    medians = [
+        s
+        for s in package.rows("survival")
+        if package.arms[s.arm_id].study_id in study_ids
+        and any(
+            s.population_id == c.population.population_id and s.arm_id in (c.intervention.arm_id, c.control.arm_id)
+            for c in contributing
+        )
+    ]
     return ComparisonSynthesis(comparison_id, contributing, unique_excl, analyses, medians)

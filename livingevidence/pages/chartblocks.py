@@ -43,18 +43,20 @@ def median_rows(package: EvidencePackage, survival_rows: list, with_study: bool 
         pop = package.populations[s.population_id]
         study = package.studies[arm.study_id]
         label = f"{arm.label}, {pop.label}" if not with_study else f"{study.label}: {arm.label}, {pop.label}"
-        out.append({
-            "row_label": label,
-            "study": study.label,
-            "population": pop.label,
-            "arm": arm.label,
-            "regimen_id": arm.regimen_id,
-            "regimen": package.regimens[arm.regimen_id].label,
-            "outcome": s.outcome,
-            "median": s.median_months,
-            "ci_low": s.ci_low,
-            "ci_high": s.ci_high,
-        })
+        out.append(
+            {
+                "row_label": label,
+                "study": study.label,
+                "population": pop.label,
+                "arm": arm.label,
+                "regimen_id": arm.regimen_id,
+                "regimen": package.regimens[arm.regimen_id].label,
+                "outcome": s.outcome,
+                "median": s.median_months,
+                "ci_low": s.ci_low,
+                "ci_high": s.ci_high,
+            }
+        )
     return out
 
 
@@ -66,9 +68,17 @@ def medians_block(package: EvidencePackage, survival_rows: list, title: str, dat
     spec = medians.spec(rows, title=title, **colour_scale(package))
     table = Table(
         ["Row", "Outcome", "Median (months)", "95% CI"],
-        [[r["row_label"], r["outcome"], fmt_num(r["median"]),
-          NOT_REPORTED if r["ci_low"] is None and r["ci_high"] is None else f"{fmt_num(r['ci_low'])} to {fmt_num(r['ci_high'])}"]
-         for r in rows],
+        [
+            [
+                r["row_label"],
+                r["outcome"],
+                fmt_num(r["median"]),
+                NOT_REPORTED
+                if r["ci_low"] is None and r["ci_high"] is None
+                else f"{fmt_num(r['ci_low'])} to {fmt_num(r['ci_high'])}",
+            ]
+            for r in rows
+        ],
     )
     return _block(spec, medians.describe(rows), data_href, table)
 
@@ -85,20 +95,24 @@ def response_blocks(package: EvidencePackage, response_rows: list, study_label: 
             pop = package.populations[r.population_id]
             for cat in RESPONSE_CATEGORIES:
                 count = getattr(r, cat.lower())
-                rows.append({
-                    "arm": f"{arm.label}, {pop.label}",
-                    "population": pop.label,
-                    "criterion": criterion,
-                    "category": cat,
-                    "count": count,
-                    "percent": round(100 * count / r.n_evaluable, 1) if r.n_evaluable else 0.0,
-                    "regimen_id": arm.regimen_id,
-                })
+                rows.append(
+                    {
+                        "arm": arm.label,
+                        "population": pop.label,
+                        "criterion": criterion,
+                        "category": cat,
+                        "count": count,
+                        "percent": round(100 * count / r.n_evaluable, 1) if r.n_evaluable else 0.0,
+                        "regimen_id": arm.regimen_id,
+                    }
+                )
         if not rows:
             continue
         spec = response.spec(rows, title=f"Best response by {criterion} in {study_label}", **colour_scale(package))
-        table = Table(["Arm", "Category", "Patients", "Percent of evaluable"],
-                      [[x["arm"], x["category"], x["count"], fmt_num(x["percent"])] for x in rows])
+        table = Table(
+            ["Arm", "Category", "Patients", "Percent of evaluable"],
+            [[f"{x['arm']}, {x['population']}", x["category"], x["count"], fmt_num(x["percent"])] for x in rows],
+        )
         blocks.append(_block(spec, response.describe(rows), data_href, table))
     return blocks
 
@@ -109,23 +123,31 @@ def adverse_events_block(package: EvidencePackage, ae_rows: list, title: str, da
     for a in ae_rows:
         if a.arm_id is None:
             continue
-        pct = a.percent if a.percent is not None else (round(100 * a.events / a.n_at_risk, 1) if a.events is not None else None)
+        pct = (
+            a.percent
+            if a.percent is not None
+            else (round(100 * a.events / a.n_at_risk, 1) if a.events is not None else None)
+        )
         if pct is None:
             continue
         arm = package.arms[a.arm_id]
         pop = package.populations[a.population_id]
-        rows.append({
-            "term": a.term,
-            "grade": a.grade,
-            "arm": f"{arm.label}, {pop.label}",
-            "regimen_id": arm.regimen_id,
-            "percent": pct,
-            "events": a.events,
-            "n": a.n_at_risk,
-        })
+        rows.append(
+            {
+                "term": a.term,
+                "grade": a.grade,
+                "arm": f"{arm.label}, {pop.label}",
+                "regimen_id": arm.regimen_id,
+                "percent": pct,
+                "events": a.events,
+                "n": a.n_at_risk,
+            }
+        )
     if not rows:
         return None
     spec = adverse_events.spec(rows, title=title, **colour_scale(package))
-    table = Table(["Term", "Grade", "Arm", "Percent", "Patients", "At risk"],
-                  [[x["term"], x["grade"], x["arm"], fmt_num(x["percent"]), fmt_num(x["events"]), x["n"]] for x in rows])
+    table = Table(
+        ["Term", "Grade", "Arm", "Percent", "Patients", "At risk"],
+        [[x["term"], x["grade"], x["arm"], fmt_num(x["percent"]), fmt_num(x["events"]), x["n"]] for x in rows],
+    )
     return _block(spec, adverse_events.describe(rows), data_href, table)

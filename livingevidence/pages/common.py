@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,25 @@ class Page:
     template: str
     context: dict[str, Any]
     data_files: dict[str, Any] = field(default_factory=dict)  # path -> JSON-able object written beside
+
+
+def page_url(md_path: str) -> str:
+    """The directory URL the site engine serves a Markdown page at (use_directory_urls)."""
+    stem = md_path.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        stem = stem.removesuffix("index")
+        return stem
+    return stem + "/"
+
+
+def page_href(from_md: str, to_md: str, anchor: str = "") -> str:
+    """Relative URL from one generated page to another. Raw HTML is not rewritten by the site engine, so
+    links inside HTML tables must already be the final served URLs."""
+    here = page_url(from_md) or "."
+    target = page_url(to_md) or "."
+    rel = posixpath.relpath(target, here)
+    rel = "./" if rel == "." else rel + "/"
+    return rel + (f"#{anchor}" if anchor else "")
 
 
 def link(href: str, text: str) -> Markup:

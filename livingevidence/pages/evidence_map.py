@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from livingevidence.analysis.synthesis import ComparisonSynthesis
 from livingevidence.model import EvidencePackage
-from livingevidence.pages.common import Table, link
+from livingevidence.pages.common import Table, link, page_href
 
 MAP_OUTCOMES = (
     ("OS", ("os-hr-unadjusted", "os-hr-adjusted")),
@@ -20,19 +20,26 @@ def evidence_map(package: EvidencePackage, syntheses: dict[str, ComparisonSynthe
     rows = []
     for cid, c in package.comparisons.items():
         by_key = {a.key: a for a in syntheses[cid].analyses}
-        row: list = [link(f"comparisons/{cid}.md", c.title)]
+        row: list = [link(page_href("index.md", f"comparisons/{cid}.md"), c.title)]
         for _, keys in MAP_OUTCOMES:
             best = max((by_key[k] for k in keys if k in by_key), key=lambda a: (a.k, a.patients), default=None)
             if best is None and keys[0].startswith("ae-"):
-                best = max((a for a in by_key.values() if a.outcome == "AE"), key=lambda a: (a.k, a.patients), default=None)
+                best = max(
+                    (a for a in by_key.values() if a.outcome == "AE"), key=lambda a: (a.k, a.patients), default=None
+                )
             row.append("-" if best is None or best.k == 0 else f"{best.k} ({best.patients} pts)")
         rows.append(row)
-    return Table(["Comparison", *[name for name, _ in MAP_OUTCOMES]], rows,
-                 caption="Evidence map: study populations (patients) per comparison and outcome")
+    return Table(
+        ["Comparison", *[name for name, _ in MAP_OUTCOMES]],
+        rows,
+        caption="Evidence map: study populations (patients) per comparison and outcome",
+    )
 
 
 def whats_new(package: EvidencePackage) -> Table:
     """What this data version added; the first release lists every study."""
-    rows = [[link(f"studies/{s.study_id}.md", s.label), "added", s.source_kind.replace("-", " ")]
-            for s in sorted(package.studies.values(), key=lambda s: s.sort_key)]
+    rows = [
+        [link(page_href("index.md", f"studies/{s.study_id}.md"), s.label), "added", s.source_kind.replace("-", " ")]
+        for s in sorted(package.studies.values(), key=lambda s: s.sort_key)
+    ]
     return Table(["Study", "Change", "Based on"], rows, caption=f"Changes in data version {package.info.version}")

@@ -6,7 +6,7 @@ import json
 
 from livingevidence.model import EvidencePackage
 from livingevidence.pages import chartblocks
-from livingevidence.pages.common import Page, Table, link
+from livingevidence.pages.common import Page, Table, link, page_href
 from livingevidence.pages.study import DESIGN_LABELS
 from livingevidence.report import Problem
 
@@ -27,19 +27,34 @@ def home_page(package: EvidencePackage, evidence_map: Table, whats_new: Table) -
     scope = Table(
         ["Element", "What the summary includes"],
         [
-            ["Population", "Adults with advanced or unresectable hepatocellular carcinoma after first-line targeted therapy "
-                           "(or, for one study, any line with TACE)"],
+            [
+                "Population",
+                "Adults with advanced or unresectable hepatocellular carcinoma after first-line targeted therapy "
+                "(or, for one study, any line with TACE)",
+            ],
             ["Interventions", ", ".join(r.label for r in package.regimens.values())],
-            ["Outcomes", "Overall survival, progression-free survival, time to progression, objective response and disease "
-                         "control (mRECIST, RECIST 1.1), adverse events"],
+            [
+                "Outcomes",
+                "Overall survival, progression-free survival, time to progression, objective response and disease "
+                "control (mRECIST, RECIST 1.1), adverse events",
+            ],
             ["Study designs", ", ".join(sorted({DESIGN_LABELS[s.design] for s in package.studies.values()}))],
         ],
         caption="Scope",
     )
-    return Page("index.md", "home.md.j2", dict(
-        description=SITE_DESCRIPTION, info=package.info, counts=counts, scope_table=scope,
-        evidence_map=evidence_map, whats_new=whats_new, comparisons=list(package.comparisons.values()),
-    ))
+    return Page(
+        "index.md",
+        "home.md.j2",
+        dict(
+            description=SITE_DESCRIPTION,
+            info=package.info,
+            counts=counts,
+            scope_table=scope,
+            evidence_map=evidence_map,
+            whats_new=whats_new,
+            comparisons=list(package.comparisons.values()),
+        ),
+    )
 
 
 def studies_index(package: EvidencePackage) -> Page:
@@ -47,13 +62,33 @@ def studies_index(package: EvidencePackage) -> Page:
     rows = []
     for s in sorted(package.studies.values(), key=lambda s: s.sort_key):
         arms = " vs ".join(a.label for a in package.arms_of(s.study_id))
-        rows.append([link(f"{s.study_id}.md", s.label), str(s.year or "not reported"), DESIGN_LABELS[s.design], arms,
-                     str(package.patients(s.study_id)), s.source_kind.replace("-", " ")])
-    table = Table(["Study", "Year", "Design", "Arms", "Patients", "Extracted from"], rows, sortable=True, id="studies-table",
-                  caption="Studies in the data package")
-    return Page("studies/index.md", "studies_index.md.j2", dict(
-        description="All studies in the living evidence summary, with design and size.", studies=list(package.studies),
-        version=package.info.version, table=table))
+        rows.append(
+            [
+                link(page_href("studies/index.md", f"studies/{s.study_id}.md"), s.label),
+                str(s.year or "not reported"),
+                DESIGN_LABELS[s.design],
+                arms,
+                str(package.patients(s.study_id)),
+                s.source_kind.replace("-", " "),
+            ]
+        )
+    table = Table(
+        ["Study", "Year", "Design", "Arms", "Patients", "Extracted from"],
+        rows,
+        sortable=True,
+        id="studies-table",
+        caption="Studies in the data package",
+    )
+    return Page(
+        "studies/index.md",
+        "studies_index.md.j2",
+        dict(
+            description="All studies in the living evidence summary, with design and size.",
+            studies=list(package.studies),
+            version=package.info.version,
+            table=table,
+        ),
+    )
 
 
 def regimen_pages(package: EvidencePackage) -> list[Page]:
@@ -63,43 +98,107 @@ def regimen_pages(package: EvidencePackage) -> list[Page]:
     for r in package.regimens.values():
         arms = [a for a in package.arms.values() if a.regimen_id == r.regimen_id]
         comps = ", ".join(i.label for i in package.regimen_components.get(r.regimen_id, []))
-        index_rows.append([link(f"{r.regimen_id}.md", r.label), comps, str(len(arms)),
-                           ", ".join(sorted({package.studies[a.study_id].label for a in arms}))])
+        index_rows.append(
+            [
+                link(page_href("regimens/index.md", f"regimens/{r.regimen_id}.md"), r.label),
+                comps,
+                str(len(arms)),
+                ", ".join(sorted({package.studies[a.study_id].label for a in arms})),
+            ]
+        )
         arms_table = Table(
             ["Study", "Arm", "Description", "Patients (largest population)"],
-            [[link(f"../studies/{a.study_id}.md", package.studies[a.study_id].label), a.label, a.description or "",
-              str(max((n for (p, aid), n in package.arm_n.items() if aid == a.arm_id), default=0))] for a in arms],
+            [
+                [
+                    link(
+                        page_href(f"regimens/{r.regimen_id}.md", f"studies/{a.study_id}.md"),
+                        package.studies[a.study_id].label,
+                    ),
+                    a.label,
+                    a.description or "",
+                    str(max((n for (p, aid), n in package.arm_n.items() if aid == a.arm_id), default=0)),
+                ]
+                for a in arms
+            ],
         )
         surv = [s for s in package.rows("survival") if package.arms[s.arm_id].regimen_id == r.regimen_id]
-        chart = chartblocks.medians_block(package, surv, f"Median survival with {r.label} across studies",
-                                          f"../../api/regimens/{r.regimen_id}.json", with_study=True)
-        pages.append(Page(f"regimens/{r.regimen_id}.md", "regimen.md.j2", dict(
-            description=f"{r.label}: arms and medians across studies.", regimen=r, components=comps or "none listed",
-            arms_table=arms_table, chart=chart),
-            data_files={f"api/regimens/{r.regimen_id}.json": {"regimen": r.regimen_id, "medians": chartblocks.median_rows(
-                package, surv, with_study=True)}}))
-    pages.append(Page("regimens/index.md", "regimens_index.md.j2", dict(
-        description="Treatment regimens in the summary.",
-        table=Table(["Regimen", "Components", "Arms", "Studies"], index_rows, sortable=True))))
+        chart = chartblocks.medians_block(
+            package,
+            surv,
+            f"Median survival with {r.label} across studies",
+            f"../../api/regimens/{r.regimen_id}.json",
+            with_study=True,
+        )
+        pages.append(
+            Page(
+                f"regimens/{r.regimen_id}.md",
+                "regimen.md.j2",
+                dict(
+                    description=f"{r.label}: arms and medians across studies.",
+                    regimen=r,
+                    components=comps or "none listed",
+                    arms_table=arms_table,
+                    chart=chart,
+                ),
+                data_files={
+                    f"api/regimens/{r.regimen_id}.json": {
+                        "regimen": r.regimen_id,
+                        "medians": chartblocks.median_rows(package, surv, with_study=True),
+                    }
+                },
+            )
+        )
+    pages.append(
+        Page(
+            "regimens/index.md",
+            "regimens_index.md.j2",
+            dict(
+                description="Treatment regimens in the summary.",
+                table=Table(["Regimen", "Components", "Arms", "Studies"], index_rows, sortable=True),
+            ),
+        )
+    )
     return pages
 
 
-def data_pages(package: EvidencePackage, descriptor: dict, warnings: list[Problem], rules: list[dict], zip_name: str) -> list[Page]:
+def data_pages(
+    package: EvidencePackage, descriptor: dict, warnings: list[Problem], rules: list[dict], zip_name: str
+) -> list[Page]:
     """Data downloads, the data dictionary and the data checks page."""
     tables_table = Table(
         ["Table", "Rows", "What it holds"],
-        [[link(f"dictionary.md#{r['name']}", r["title"]), str(len(package.tables[r["name"]])), r["description"]]
-         for r in descriptor["resources"]],
+        [
+            [
+                link(page_href("data/index.md", "data/dictionary.md", r["name"]), r["title"]),
+                str(len(package.tables[r["name"]])),
+                r["description"],
+            ]
+            for r in descriptor["resources"]
+        ],
     )
-    api_table = Table(["Address", "Content"], [
-        ["api/index.json", "Version, date, lists of studies, comparisons and regimens with their addresses"],
-        ["api/studies/<study_id>.json", "Every row of one study, table by table"],
-        ["api/comparisons/<comparison_id>.json", "Contributing studies, exclusions and every pooled number of one comparison"],
-        ["api/regimens/<regimen_id>.json", "Medians across studies for one regimen"],
-    ])
-    index = Page("data/index.md", "data_index.md.j2", dict(
-        description="Download the data package, its dictionary and the JSON API.", info=package.info,
-        tables_table=tables_table, api_table=api_table, zip_name=zip_name))
+    api_table = Table(
+        ["Address", "Content"],
+        [
+            ["api/index.json", "Version, date, lists of studies, comparisons and regimens with their addresses"],
+            ["api/studies/<study_id>.json", "Every row of one study, table by table"],
+            [
+                "api/comparisons/<comparison_id>.json",
+                "Contributing studies, exclusions and every pooled number of one comparison",
+            ],
+            ["api/regimens/<regimen_id>.json", "Medians across studies for one regimen"],
+        ],
+    )
+    index = Page(
+        "data/index.md",
+        "data_index.md.j2",
+        dict(
+            description="Download the data package, its dictionary and the JSON API.",
+            info=package.info,
+            tables_table=tables_table,
+            api_table=api_table,
+            zip_name=zip_name,
+        ),
+    )
     resources = []
     for r in descriptor["resources"]:
         schema = r["schema"]
@@ -119,26 +218,62 @@ def data_pages(package: EvidencePackage, descriptor: dict, warnings: list[Proble
                 rule.append("unique")
             rows.append([f["name"], f.get("type", "string"), "; ".join(rule), f.get("description", "")])
         fks = "; ".join(
-            f"{fk['fields']} → {fk['reference']['resource']}.{fk['reference']['fields']}" for fk in schema.get("foreignKeys", [])
+            f"{fk['fields']} → {fk['reference']['resource']}.{fk['reference']['fields']}"
+            for fk in schema.get("foreignKeys", [])
         )
-        resources.append(dict(
-            name=r["name"], title=r["title"], description=r["description"], path=r["path"],
-            primary_key=", ".join(schema.get("primaryKey", [])), foreign_keys=fks,
-            table=Table(["Field", "Type", "Constraints", "Description"], rows),
-        ))
-    dictionary = Page("data/dictionary.md", "dictionary.md.j2", dict(
-        description="Every table and column of the data package.", resources=resources))
-    warn_rows = [[f"{w.file.rsplit('/', 1)[-1]}:{w.row}" if w.row else w.file.rsplit("/", 1)[-1], w.field or "", w.message,
-                  w.rule] for w in warnings]
-    notes_table = Table(["Study", "Topic", "Note", "Source"], [
-        [link(f"../studies/{n.study_id}.md", package.studies[n.study_id].label), n.topic, n.note, n.source]
-        for n in package.rows("extraction_notes")])
-    rules_table = Table(["Rule", "Layer", "Severity", "What it checks"],
-                        [[r["id"], str(r["layer"]), r["severity"], r["description"]] for r in rules])
-    checks = Page("data/checks.md", "checks.md.j2", dict(
-        description="Inconsistencies found in the source papers by the data checks.", warnings=warnings,
-        version=package.info.version, table=Table(["Where", "Field", "What the check found", "Rule"], warn_rows, sortable=True),
-        notes_table=notes_table, rules_table=rules_table))
+        resources.append(
+            dict(
+                name=r["name"],
+                title=r["title"],
+                description=r["description"],
+                path=r["path"],
+                primary_key=", ".join(schema.get("primaryKey", [])),
+                foreign_keys=fks,
+                table=Table(["Field", "Type", "Constraints", "Description"], rows),
+            )
+        )
+    dictionary = Page(
+        "data/dictionary.md",
+        "dictionary.md.j2",
+        dict(description="Every table and column of the data package.", resources=resources),
+    )
+    warn_rows = [
+        [
+            f"{w.file.rsplit('/', 1)[-1]}:{w.row}" if w.row else w.file.rsplit("/", 1)[-1],
+            w.field or "",
+            w.message,
+            w.rule,
+        ]
+        for w in warnings
+    ]
+    notes_table = Table(
+        ["Study", "Topic", "Note", "Source"],
+        [
+            [
+                link(page_href("data/checks.md", f"studies/{n.study_id}.md"), package.studies[n.study_id].label),
+                n.topic,
+                n.note,
+                n.source,
+            ]
+            for n in package.rows("extraction_notes")
+        ],
+    )
+    rules_table = Table(
+        ["Rule", "Layer", "Severity", "What it checks"],
+        [[r["id"], str(r["layer"]), r["severity"], r["description"]] for r in rules],
+    )
+    checks = Page(
+        "data/checks.md",
+        "checks.md.j2",
+        dict(
+            description="Inconsistencies found in the source papers by the data checks.",
+            warnings=warnings,
+            version=package.info.version,
+            table=Table(["Where", "Field", "What the check found", "Rule"], warn_rows, sortable=True),
+            notes_table=notes_table,
+            rules_table=rules_table,
+        ),
+    )
     return [index, dictionary, checks]
 
 
@@ -149,7 +284,9 @@ def api_index(package: EvidencePackage) -> dict:
         "version": package.info.version,
         "date": package.info.date,
         "studies": [{"id": s, "label": st.label, "href": f"studies/{s}.json"} for s, st in package.studies.items()],
-        "comparisons": [{"id": c, "title": cm.title, "href": f"comparisons/{c}.json"} for c, cm in package.comparisons.items()],
+        "comparisons": [
+            {"id": c, "title": cm.title, "href": f"comparisons/{c}.json"} for c, cm in package.comparisons.items()
+        ],
         "regimens": [{"id": r, "label": rg.label, "href": f"regimens/{r}.json"} for r, rg in package.regimens.items()],
     }
 

@@ -20,7 +20,8 @@ from markupsafe import Markup, escape
 from livingevidence import paths
 
 NOT_REPORTED = "not reported"
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~=:])")
+# Exactly the characters Python-Markdown treats as backslash-escapable; escaping others leaves a visible "\".
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
 
 
@@ -77,7 +78,7 @@ def ci(low: Any, high: Any, digits: int | None = None) -> str:
 
 def pval(value: str | None) -> str:
     """A p-value as printed, with 'p' prefix handled by the template."""
-    return NOT_REPORTED if not value else value
+    return value or NOT_REPORTED
 
 
 def safe_url(value: str | None) -> str | None:
@@ -107,7 +108,14 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        md_escape=md_escape, md_inline=md_inline, fmt=fmt, num=fmt_num, pval=pval, safe_url=safe_url, tojson_attr=to_json, yaml_str=yaml_str
+        md_escape=md_escape,
+        md_inline=md_inline,
+        fmt=fmt,
+        num=fmt_num,
+        pval=pval,
+        safe_url=safe_url,
+        tojson_attr=to_json,
+        yaml_str=yaml_str,
     )
     env.globals.update(ci=ci, NOT_REPORTED=NOT_REPORTED)
     return env

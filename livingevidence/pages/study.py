@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict
 
-
 from livingevidence.model import EvidencePackage, Study
 from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, ProblemView, Table, median_ci, n_pct
 from livingevidence.pages.render import NOT_REPORTED, ci, fmt_num
 
+# Tables that belong to the package as a whole rather than to one study.
+GLOBAL_TABLES = {"interventions", "regimens", "regimen_components", "comparisons", "comparison_pairs", "certainty"}
 DESIGN_LABELS = {
     "rct": "Randomised controlled trial",
     "prospective-cohort": "Prospective cohort study",
@@ -18,7 +19,12 @@ DESIGN_LABELS = {
     "prospective-single-arm": "Prospective single-arm study",
     "retrospective-single-arm": "Retrospective single-arm study",
 }
-MATCHING_LABELS = {"none": "None", "psm": "Propensity score matching", "iptw": "IPTW", "not-applicable": "Not applicable"}
+MATCHING_LABELS = {
+    "none": "None",
+    "psm": "Propensity score matching",
+    "iptw": "IPTW",
+    "not-applicable": "Not applicable",
+}
 SOURCE_KIND = {
     "full-text": "Full text",
     "full-text-without-tables": "Full text, tables missing from the source copy",
@@ -52,7 +58,7 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
     sid = study.study_id
     arms = package.arms_of(sid)
     pops = package.populations_of(sid)
-    by = {t: package.by_study(t).get(sid, []) for t in package.tables}
+    by = {t: package.by_study(t).get(sid, []) for t in package.tables if t not in GLOBAL_TABLES}
     pl = lambda pid: _pop_label(package, pid)  # noqa: E731
     al = lambda aid: _arm_label(package, aid)  # noqa: E731
 
@@ -78,12 +84,21 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
     pop_rows = []
     for p in pops:
         sizes = ", ".join(
-            f"{a.label} {package.arm_n[(p.population_id, a.arm_id)]}" for a in arms if (p.population_id, a.arm_id) in package.arm_n
+            f"{a.label} {package.arm_n[(p.population_id, a.arm_id)]}"
+            for a in arms
+            if (p.population_id, a.arm_id) in package.arm_n
         )
-        role = "primary" if p.primary else ("disjoint set: " + p.disjoint_set.replace("-", " ") if p.disjoint_set else "secondary")
+        role = (
+            "primary"
+            if p.primary
+            else ("disjoint set: " + p.disjoint_set.replace("-", " ") if p.disjoint_set else "secondary")
+        )
         pop_rows.append([p.label, p.kind, role, sizes or NOT_REPORTED, or_nr(p.description), p.source])
-    populations_table = Table(["Population", "Kind", "Role in pooling", "Patients per arm", "Definition", "Source"], pop_rows,
-                              caption="Analysis populations")
+    populations_table = Table(
+        ["Population", "Kind", "Role in pooling", "Patients per arm", "Definition", "Source"],
+        pop_rows,
+        caption="Analysis populations",
+    )
 
     # Baseline: one table per population, a column per arm (plus whole-population figures).
     baseline_tables = []
@@ -113,76 +128,235 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
         baseline_tables.append(Table(headers, trs, caption=f"Baseline characteristics: {pl(pid)}"))
 
     survival_rows = by["survival"]
-    survival_table = Table(
-        ["Population", "Arm", "Outcome", "Median, months (95% CI)", "Interval as printed", "Source", "Note"],
-        [[pl(s.population_id), al(s.arm_id), s.outcome, median_ci(s.median_months, s.ci_low, s.ci_high), s.ci_kind or "",
-          s.source, s.note or ""] for s in survival_rows],
-        caption="Median time-to-event per arm",
-    ) if survival_rows else None
-    survival_chart = chartblocks.medians_block(package, survival_rows, f"Median survival in {study.label}",
-                                               f"../../api/studies/{sid}.json") if survival_rows else None
+    survival_table = (
+        Table(
+            ["Population", "Arm", "Outcome", "Median, months (95% CI)", "Interval as printed", "Source", "Note"],
+            [
+                [
+                    pl(s.population_id),
+                    al(s.arm_id),
+                    s.outcome,
+                    median_ci(s.median_months, s.ci_low, s.ci_high),
+                    s.ci_kind or "",
+                    s.source,
+                    s.note or "",
+                ]
+                for s in survival_rows
+            ],
+            caption="Median time-to-event per arm",
+        )
+        if survival_rows
+        else None
+    )
+    survival_chart = (
+        chartblocks.medians_block(
+            package, survival_rows, f"Median survival in {study.label}", f"../../api/studies/{sid}.json"
+        )
+        if survival_rows
+        else None
+    )
 
-    landmarks_table = Table(
-        ["Population", "Arm", "Outcome", "Time (months)", "Rate % (95% CI)", "Source"],
-        [[pl(x.population_id), al(x.arm_id), x.outcome, fmt_num(x.time_months),
-          f"{fmt_num(x.rate_percent)} ({ci(x.ci_low, x.ci_high)})", x.source] for x in by["landmarks"]],
-        caption="Landmark rates",
-    ) if by["landmarks"] else None
+    landmarks_table = (
+        Table(
+            ["Population", "Arm", "Outcome", "Time (months)", "Rate % (95% CI)", "Source"],
+            [
+                [
+                    pl(x.population_id),
+                    al(x.arm_id),
+                    x.outcome,
+                    fmt_num(x.time_months),
+                    f"{fmt_num(x.rate_percent)} ({ci(x.ci_low, x.ci_high)})",
+                    x.source,
+                ]
+                for x in by["landmarks"]
+            ],
+            caption="Landmark rates",
+        )
+        if by["landmarks"]
+        else None
+    )
 
-    effects_table = Table(
-        ["Population", "Outcome", "Comparison", "Measure", "Analysis", "Estimate (95% CI)", "p", "Model", "Source", "Note"],
-        [[pl(e.population_id), e.outcome + ("" if e.criterion == "none" else f" ({e.criterion})"),
-          f"{al(e.intervention_arm_id)} vs {al(e.control_arm_id)}", e.measure, e.analysis,
-          "" if e.estimate is None else f"{fmt_num(e.estimate)} ({ci(e.ci_low, e.ci_high)})", e.p_value or NOT_REPORTED,
-          e.model or "", e.source, e.note or ""] for e in by["effects"]],
-        caption="Between-arm contrasts as printed",
-    ) if by["effects"] else None
+    effects_table = (
+        Table(
+            [
+                "Population",
+                "Outcome",
+                "Comparison",
+                "Measure",
+                "Analysis",
+                "Estimate (95% CI)",
+                "p",
+                "Model",
+                "Source",
+                "Note",
+            ],
+            [
+                [
+                    pl(e.population_id),
+                    e.outcome + ("" if e.criterion == "none" else f" ({e.criterion})"),
+                    f"{al(e.intervention_arm_id)} vs {al(e.control_arm_id)}",
+                    e.measure,
+                    e.analysis,
+                    "" if e.estimate is None else f"{fmt_num(e.estimate)} ({ci(e.ci_low, e.ci_high)})",
+                    e.p_value or NOT_REPORTED,
+                    e.model or "",
+                    e.source,
+                    e.note or "",
+                ]
+                for e in by["effects"]
+            ],
+            caption="Between-arm contrasts as printed",
+        )
+        if by["effects"]
+        else None
+    )
 
     resp = by["response"]
-    response_table = Table(
-        ["Population", "Arm", "Criterion", "n evaluable", "CR", "PR", "SD", "PD", "ORR as printed", "DCR as printed", "Source"],
-        [[pl(r.population_id), al(r.arm_id), r.criterion, r.n_evaluable, fmt_num(r.cr), fmt_num(r.pr), fmt_num(r.sd),
-          fmt_num(r.pd), n_pct(r.orr_n, r.orr_percent), n_pct(r.dcr_n, r.dcr_percent), r.source] for r in resp],
-        caption="Best overall response",
-    ) if resp else None
+    response_table = (
+        Table(
+            [
+                "Population",
+                "Arm",
+                "Criterion",
+                "n evaluable",
+                "CR",
+                "PR",
+                "SD",
+                "PD",
+                "ORR as printed",
+                "DCR as printed",
+                "Source",
+            ],
+            [
+                [
+                    pl(r.population_id),
+                    al(r.arm_id),
+                    r.criterion,
+                    r.n_evaluable,
+                    fmt_num(r.cr),
+                    fmt_num(r.pr),
+                    fmt_num(r.sd),
+                    fmt_num(r.pd),
+                    n_pct(r.orr_n, r.orr_percent),
+                    n_pct(r.dcr_n, r.dcr_percent),
+                    r.source,
+                ]
+                for r in resp
+            ],
+            caption="Best overall response",
+        )
+        if resp
+        else None
+    )
     response_charts = chartblocks.response_blocks(package, resp, study.label, f"../../api/studies/{sid}.json")
 
-    binary_table = Table(
-        ["Population", "Arm", "Outcome", "Events (percent)", "n", "p", "Source", "Note"],
-        [[pl(b.population_id), al(b.arm_id), b.outcome.replace("-", " "), n_pct(b.events, b.percent), fmt_num(b.n) if b.n else NOT_REPORTED,
-          b.p_value or "", b.source, b.note or ""] for b in by["binary_outcomes"]],
-        caption="Other binary outcomes",
-    ) if by["binary_outcomes"] else None
+    binary_table = (
+        Table(
+            ["Population", "Arm", "Outcome", "Events (percent)", "n", "p", "Source", "Note"],
+            [
+                [
+                    pl(b.population_id),
+                    al(b.arm_id),
+                    b.outcome.replace("-", " "),
+                    n_pct(b.events, b.percent),
+                    fmt_num(b.n) if b.n else NOT_REPORTED,
+                    b.p_value or "",
+                    b.source,
+                    b.note or "",
+                ]
+                for b in by["binary_outcomes"]
+            ],
+            caption="Other binary outcomes",
+        )
+        if by["binary_outcomes"]
+        else None
+    )
 
     aes = by["adverse_events"]
-    ae_table = Table(
-        ["Term", "Population", "Arm", "Category", "Grade", "Patients (percent)", "At risk", "p", "Source"],
-        [[a.term, pl(a.population_id), al(a.arm_id), a.category.replace("-", " "), a.grade, n_pct(a.events, a.percent),
-          a.n_at_risk, a.p_value or "", a.source] for a in aes],
-        caption="Adverse events",
-    ) if aes else None
-    ae_chart = chartblocks.adverse_events_block(package, aes, f"Adverse events in {study.label}",
-                                                f"../../api/studies/{sid}.json") if aes else None
+    ae_table = (
+        Table(
+            ["Term", "Population", "Arm", "Category", "Grade", "Patients (percent)", "At risk", "p", "Source"],
+            [
+                [
+                    a.term,
+                    pl(a.population_id),
+                    al(a.arm_id),
+                    a.category.replace("-", " "),
+                    a.grade,
+                    n_pct(a.events, a.percent),
+                    a.n_at_risk,
+                    a.p_value or "",
+                    a.source,
+                ]
+                for a in aes
+            ],
+            caption="Adverse events",
+        )
+        if aes
+        else None
+    )
+    ae_chart = (
+        chartblocks.adverse_events_block(
+            package, aes, f"Adverse events in {study.label}", f"../../api/studies/{sid}.json"
+        )
+        if aes
+        else None
+    )
 
-    subgroup_table = Table(
-        ["Variable", "Level", "Population", "Arm", "Outcome", "Median, months (95% CI)", "p", "Source"],
-        [[g.variable, g.level, pl(g.population_id), al(g.arm_id), g.outcome, median_ci(g.median_months, g.ci_low, g.ci_high),
-          g.p_value or "", g.source] for g in by["subgroups"]],
-        caption="Medians within subgroups",
-    ) if by["subgroups"] else None
+    subgroup_table = (
+        Table(
+            ["Variable", "Level", "Population", "Arm", "Outcome", "Median, months (95% CI)", "p", "Source"],
+            [
+                [
+                    g.variable,
+                    g.level,
+                    pl(g.population_id),
+                    al(g.arm_id),
+                    g.outcome,
+                    median_ci(g.median_months, g.ci_low, g.ci_high),
+                    g.p_value or "",
+                    g.source,
+                ]
+                for g in by["subgroups"]
+            ],
+            caption="Medians within subgroups",
+        )
+        if by["subgroups"]
+        else None
+    )
 
-    prognostic_table = Table(
-        ["Factor", "Level (vs reference)", "Population", "Outcome", "Analysis", "HR (95% CI)", "p", "Source"],
-        [[f.factor, f.level + (f" vs {f.reference_level}" if f.reference_level else ""), pl(f.population_id), f.outcome,
-          f.analysis, f"{fmt_num(f.hr)} ({ci(f.ci_low, f.ci_high)})", f.p_value or "", f.source] for f in by["prognostic_factors"]],
-        caption="Hazard ratios of covariates (prognostic factors)",
-    ) if by["prognostic_factors"] else None
+    prognostic_table = (
+        Table(
+            ["Factor", "Level (vs reference)", "Population", "Outcome", "Analysis", "HR (95% CI)", "p", "Source"],
+            [
+                [
+                    f.factor,
+                    f.level + (f" vs {f.reference_level}" if f.reference_level else ""),
+                    pl(f.population_id),
+                    f.outcome,
+                    f.analysis,
+                    f"{fmt_num(f.hr)} ({ci(f.ci_low, f.ci_high)})",
+                    f.p_value or "",
+                    f.source,
+                ]
+                for f in by["prognostic_factors"]
+            ],
+            caption="Hazard ratios of covariates (prognostic factors)",
+        )
+        if by["prognostic_factors"]
+        else None
+    )
 
     provenance_table = Table(
         ["Item", "Value"],
-        [["Extracted from", SOURCE_KIND[study.source_kind]], ["Source file", study.source_file],
-         ["Extracted by", study.extracted_by], ["Checked by", or_nr(study.checked_by) if study.checked_by else "not yet checked"],
-         ["Extraction date", study.extraction_date.isoformat()], ["Note", or_nr(study.note)]],
+        [
+            ["Extracted from", SOURCE_KIND[study.source_kind]],
+            ["Source file", study.source_file],
+            ["Extracted by", study.extracted_by],
+            ["Checked by", or_nr(study.checked_by) if study.checked_by else "not yet checked"],
+            ["Extraction date", study.extraction_date.isoformat()],
+            ["Note", or_nr(study.note)],
+        ],
         caption="Provenance",
     )
     notes = [{"topic": n.topic, "text": n.note, "source": n.source} for n in by["extraction_notes"]]
@@ -231,13 +405,10 @@ def study_rows(package: EvidencePackage, study_id: str) -> dict[str, list[dict]]
     """Every row of every table that belongs to one study (for its JSON and CSV downloads)."""
     out: dict[str, list[dict]] = {}
     for table in package.tables:
-        rows = package.by_study(table).get(study_id, []) if table not in _GLOBAL_TABLES else []
+        rows = package.by_study(table).get(study_id, []) if table not in GLOBAL_TABLES else []
         if rows:
             out[table] = [_jsonable(asdict(r)) for r in rows]
     return out
-
-
-_GLOBAL_TABLES = {"interventions", "regimens", "regimen_components", "comparisons", "comparison_pairs", "certainty"}
 
 
 def _jsonable(row: dict) -> dict:
@@ -246,5 +417,3 @@ def _jsonable(row: dict) -> dict:
         k = k.rstrip("_")
         out[k] = v.isoformat() if hasattr(v, "isoformat") else v
     return out
-
-
