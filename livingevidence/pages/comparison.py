@@ -99,7 +99,9 @@ def absolute_per_1000(a: OutcomeAnalysis) -> str:
     )
 
 
-def forest_block(a: OutcomeAnalysis, data_href: str) -> dict[str, Any]:
+def forest_block(
+    a: OutcomeAnalysis, data_href: str, intervention_short: str = "intervention", control_short: str = "control"
+) -> dict[str, Any]:
     """Forest plot spec, its text version and table."""
     rows = []
     for r in a.rows:
@@ -140,7 +142,13 @@ def forest_block(a: OutcomeAnalysis, data_href: str) -> dict[str, Any]:
                 }
             )
     spec = forest.spec(
-        rows, title=a.title, measure=a.measure, log_scale=a.log_scale, lower_is_better=not a.higher_is_better
+        rows,
+        title=a.title,
+        measure=a.measure,
+        log_scale=a.log_scale,
+        lower_is_better=not a.higher_is_better,
+        intervention=intervention_short,
+        control=control_short,
     )
     sentences = []
     for r in a.rows:
@@ -223,6 +231,12 @@ def comparison_page(package: EvidencePackage, comparison: Comparison, syn: Compa
         caption="Not pooled, and why",
     )
     by_key = {a.key: a for a in syn.analyses}
+    shorts_i = list(dict.fromkeys(package.regimens[p.intervention_regimen_id].short_label for p in pairs))
+    shorts_c = list(dict.fromkeys(package.regimens[p.control_regimen_id].short_label for p in pairs))
+    favours = (
+        shorts_i[0] if len(shorts_i) == 1 else "intervention",
+        shorts_c[0] if len(shorts_c) == 1 else "control",
+    )
     sof_rows = []
     for key in (*MAIN_KEYS, *AE_SOF_KEYS):
         a = by_key.get(key)
@@ -255,7 +269,7 @@ def comparison_page(package: EvidencePackage, comparison: Comparison, syn: Compa
         sections.append(
             {
                 "analysis": a,
-                "forest": forest_block(a, data_href),
+                "forest": forest_block(a, data_href, *favours),
                 "heterogeneity": heterogeneity_text(a),
                 "other_measures": other_text,
                 "notes": a.notes + [f"{r.label}: {r.note}" for r in a.rows + a.excluded if r.note],
