@@ -196,6 +196,97 @@ def heterogeneity_text(a: OutcomeAnalysis) -> str:
     )
 
 
+def descriptive_rows(
+    package: EvidencePackage, syn: ComparisonSynthesis, by_key: dict[str, OutcomeAnalysis], certainty: dict[str, str]
+) -> list[list[str]]:
+    """Summary-of-findings rows for outcomes reported without an effect size (medians with a p-value, or
+    proportions printed without counts): shown as reported, never pooled."""
+    rows: list[list[str]] = []
+    for outcome in ("OS", "PFS", "TTP"):
+        if any(a.outcome == outcome and a.k for a in by_key.values()):
+            continue
+        parts, patients, k = [], 0, 0
+        for c in syn.contributing:
+            med = {
+                s.arm_id: s.median_months
+                for s in syn.medians
+                if s.population_id == c.population.population_id and s.outcome == outcome
+            }
+            if c.intervention.arm_id not in med or c.control.arm_id not in med:
+                continue
+            test = next(
+                (
+                    e
+                    for e in package.rows("effects")
+                    if e.population_id == c.population.population_id and e.outcome == outcome and e.measure == "test"
+                ),
+                None,
+            )
+            p = f", {p_text(test.p_value)}" if test and test.p_value else ""
+            parts.append(f"{c.label}: median {_m(med[c.intervention.arm_id])} vs {_m(med[c.control.arm_id])} months{p}")
+            patients += c.n_intervention + c.n_control
+            k += 1
+        if parts:
+            rows.append(
+                [
+                    OUTCOME_LABEL[outcome],
+                    f"{k} ({patients} patients)",
+                    "no hazard ratio reported; " + "; ".join(parts),
+                    "not applicable",
+                    certainty.get(outcome, "not assessed"),
+                    "Reported as medians and a p-value only, so no effect size can be shown or pooled.",
+                ]
+            )
+    binary = package.rows("binary_outcomes")
+    for outcome in dict.fromkeys(b.outcome for b in binary):
+        parts, patients, k = [], 0, 0
+        for c in syn.contributing:
+            got = {
+                b.arm_id: b for b in binary if b.population_id == c.population.population_id and b.outcome == outcome
+            }
+            if c.intervention.arm_id in got and c.control.arm_id in got:
+                bi, bc = got[c.intervention.arm_id], got[c.control.arm_id]
+                p = f" ({p_text(bi.p_value)})" if bi.p_value else ""
+                parts.append(f"{c.label}: {_pct(bi)} vs {_pct(bc)}{p}")
+                patients += c.n_intervention + c.n_control
+                k += 1
+        if parts:
+            rows.append(
+                [
+                    BINARY_LABELS.get(outcome, outcome.replace("-", " ").capitalize()),
+                    f"{k} ({patients} patients)",
+                    "; ".join(parts),
+                    NOT_REPORTED,
+                    "not assessed",
+                    "Shown as printed; not analysed as an effect.",
+                ]
+            )
+    return rows
+
+
+BINARY_LABELS = {"tace-resistance": "TACE resistance"}
+
+
+def p_text(printed: str) -> str:
+    """'p = 0.008' or 'p < 0.001' from a p-value as printed."""
+    if printed[0] in "<>≤≥":
+        return f"p {printed[0]} {printed[1:].strip()}"
+    return f"p = {printed}"
+
+
+OUTCOME_LABEL = {"OS": "Overall survival", "PFS": "Progression-free survival", "TTP": "Time to progression"}
+
+
+def _m(x: float | None) -> str:
+    return NOT_REPORTED if x is None else f"{x:g}"
+
+
+def _pct(b) -> str:
+    if b.events is not None and b.n:
+        return f"{b.events}/{b.n}" + (f" ({b.percent:g}%)" if b.percent is not None else "")
+    return f"{b.percent:g}%" if b.percent is not None else NOT_REPORTED
+
+
 def comparison_page(package: EvidencePackage, comparison: Comparison, syn: ComparisonSynthesis) -> Page:
     """Build one comparison page."""
     cid = comparison.comparison_id
@@ -254,6 +345,7 @@ def comparison_page(package: EvidencePackage, comparison: Comparison, syn: Compa
                 plain_statement(a, comparison, cert, intervention),
             ]
         )
+    sof_rows += descriptive_rows(package, syn, by_key, certainty)
     sof = Table(
         ["Outcome", "Study populations (patients)", "Relative effect", "Absolute effect", "Certainty", "What it means"],
         sof_rows,

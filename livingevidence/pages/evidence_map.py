@@ -21,19 +21,35 @@ def evidence_map(package: EvidencePackage, syntheses: dict[str, ComparisonSynthe
     for cid, c in package.comparisons.items():
         by_key = {a.key: a for a in syntheses[cid].analyses}
         row: list = [link(page_href("index.md", f"comparisons/{cid}.md"), c.title)]
-        for _, keys in MAP_OUTCOMES:
+        for name, keys in MAP_OUTCOMES:
             best = max((by_key[k] for k in keys if k in by_key), key=lambda a: (a.k, a.patients), default=None)
             if best is None and keys[0].startswith("ae-"):
                 best = max(
                     (a for a in by_key.values() if a.outcome == "AE"), key=lambda a: (a.k, a.patients), default=None
                 )
-            row.append("-" if best is None or best.k == 0 else f"{best.k} ({best.patients} pts)")
+            if best is not None and best.k:
+                row.append(f"{best.k} ({best.patients} pts)")
+            elif name in ("OS", "PFS"):
+                row.append(_medians_only(syntheses[cid], name))
+            else:
+                row.append("-")
         rows.append(row)
     return Table(
         ["Comparison", *[name for name, _ in MAP_OUTCOMES]],
         rows,
         caption="Evidence map: study populations (patients) per comparison and outcome",
     )
+
+
+def _medians_only(syn: ComparisonSynthesis, outcome: str) -> str:
+    """'1 (144 pts), medians only' when contrasts report medians for both arms but no hazard ratio."""
+    k = patients = 0
+    for c in syn.contributing:
+        arms = {s.arm_id for s in syn.medians if s.population_id == c.population.population_id and s.outcome == outcome}
+        if {c.intervention.arm_id, c.control.arm_id} <= arms:
+            k += 1
+            patients += c.n_intervention + c.n_control
+    return f"{k} ({patients} pts), medians only" if k else "-"
 
 
 def whats_new(package: EvidencePackage) -> Table:
