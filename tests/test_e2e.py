@@ -123,3 +123,26 @@ def test_screenshots(browser, site_url: str, artifacts: Path, name: str, path: s
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
     page.close()
+
+
+def test_site_search_works_offline(browser, site_url: str) -> None:
+    page = browser.new_page()
+    watch = PageWatch(page, site_url)
+    page.goto(site_url, wait_until="networkidle")
+    page.locator(".md-search__input").click()
+    page.keyboard.type("regorafenib")  # the theme listens for key events, which fill() does not send
+    page.wait_for_selector(".md-search-result__item", timeout=20000)
+    assert page.locator(".md-search-result__item").count() >= 3
+    assert watch.foreign == []
+    page.close()
+
+
+def test_dark_mode_charts_render(browser, site_url: str, artifacts: Path) -> None:
+    page = browser.new_page(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    watch = PageWatch(page, site_url)
+    page.goto(site_url + "comparisons/add-pd1-to-regorafenib/", wait_until="networkidle")
+    assert page.locator("body").get_attribute("data-md-color-scheme") == "slate"
+    assert wait_for_charts(page) >= 3
+    page.screenshot(path=str(artifacts / "comparison-dark.png"))
+    assert watch.errors == []
+    page.close()

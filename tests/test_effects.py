@@ -294,3 +294,24 @@ def test_two_by_two_without_events_has_no_chi_square() -> None:
     assert res.fisher_p == 1.0
     assert res.candidates() == {"Fisher exact": 1.0}
     assert p_value_consistent("1", res).consistent
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    n1=st.integers(min_value=1, max_value=300),
+    n2=st.integers(min_value=1, max_value=300),
+    fa=st.floats(min_value=0, max_value=1),
+    fc=st.floats(min_value=0, max_value=1),
+)
+def test_pure_python_p_values_match_scipy(n1: int, n2: int, fa: float, fc: float) -> None:
+    """The validator's scipy-free 2x2 p-values equal scipy's to 1e-12."""
+    import numpy as np
+    from scipy import stats
+
+    a, c = round(fa * n1), round(fc * n2)
+    got = two_by_two_p_values(a, n1, c, n2)
+    table = np.array([[a, n1 - a], [c, n2 - c]])
+    assert got.fisher_p == pytest.approx(min(stats.fisher_exact(table).pvalue, 1.0), abs=1e-12)
+    if got.chi2_p is not None:
+        assert got.chi2_p == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue, abs=1e-12)
+        assert got.chi2_yates_p == pytest.approx(stats.chi2_contingency(table, correction=True).pvalue, abs=1e-12)

@@ -27,8 +27,7 @@ from decimal import Decimal, InvalidOperation
 from numbers import Integral, Real
 from typing import Literal
 
-import numpy as np
-from scipy import stats
+from statistics import NormalDist
 
 __all__ = [
     "ASYMMETRY_THRESHOLD",
@@ -135,7 +134,7 @@ def _validate_counts(a: object, n1: object, c: object, n2: object) -> tuple[int,
 def _z(level: float) -> float:
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
-    return float(stats.norm.ppf(1.0 - (1.0 - level) / 2.0))
+    return NormalDist().inv_cdf(1.0 - (1.0 - level) / 2.0)
 
 
 def _cells(a: int, n1: int, c: int, n2: int) -> tuple[float, float, float, float, bool]:
@@ -402,19 +401,48 @@ def two_by_two_p_values(a: int, n1: int, c: int, n2: int) -> TwoByTwoPValues:
         ValueError: if a count is negative or not whole, an arm is empty, or events exceed the arm size.
     """
     a, n1, c, n2 = _validate_counts(a, n1, c, n2)
-    table = np.array([[a, n1 - a], [c, n2 - c]])
-    fisher = float(stats.fisher_exact(table, alternative="two-sided").pvalue)
+    fisher = _fisher_two_sided(a, n1, c, n2)
     if (a + c) == 0 or (a + c) == (n1 + n2):
         return TwoByTwoPValues(None, None, None, None, min(fisher, 1.0))
-    plain = stats.chi2_contingency(table, correction=False)
-    yates = stats.chi2_contingency(table, correction=True)
+    chi2, chi2_yates = _chi_square(a, n1, c, n2)
     return TwoByTwoPValues(
-        chi2=float(plain.statistic),
-        chi2_p=float(plain.pvalue),
-        chi2_yates=float(yates.statistic),
-        chi2_yates_p=float(yates.pvalue),
+        chi2=chi2,
+        chi2_p=_chi2_1df_p(chi2),
+        chi2_yates=chi2_yates,
+        chi2_yates_p=_chi2_1df_p(chi2_yates),
         fisher_p=min(fisher, 1.0),
     )
+
+
+# Pure Python on purpose: the validator recomputes printed p-values, and importing scipy would cost it a
+# second per run. These agree with scipy.stats.fisher_exact / chi2_contingency (tested).
+_FISHER_RTOL = 10**7  # scipy's relative tolerance 1e-7 for "as or more extreme", as an integer ratio
+
+
+def _fisher_two_sided(a: int, n1: int, c: int, n2: int) -> float:
+    """Two-sided Fisher exact p: the probability of tables no more likely than the observed one."""
+    events, total = a + c, n1 + n2
+    lo, hi = max(0, events - n2), min(events, n1)
+    weights = [math.comb(n1, x) * math.comb(n2, events - x) for x in range(lo, hi + 1)]
+    observed = weights[a - lo]
+    extreme = sum(w for w in weights if w * _FISHER_RTOL <= observed * (_FISHER_RTOL + 1))
+    return extreme / math.comb(total, events)
+
+
+def _chi_square(a: int, n1: int, c: int, n2: int) -> tuple[float, float]:
+    """Pearson chi-square of the 2x2 table, plain and with Yates' correction (capped as in R and scipy)."""
+    b, d = n1 - a, n2 - c
+    total = n1 + n2
+    margins = n1 * n2 * (a + c) * (b + d)
+    diff = abs(a * d - b * c)
+    plain = total * diff**2 / margins
+    yates = total * max(0.0, diff - total / 2) ** 2 / margins
+    return float(plain), float(yates)
+
+
+def _chi2_1df_p(statistic: float) -> float:
+    """Upper tail of the chi-square distribution with one degree of freedom."""
+    return math.erfc(math.sqrt(statistic / 2.0))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,93 @@
+"""Validate a data package: structure (layer 1), meaning (layer 2, errors), consistency (layer 3, warnings).
+
+``validate_package(path)`` collects every problem into one :class:`~livingevidence.report.Report`; it never
+raises. Layer 1 runs on the whole package; layers 2 and 3 run on the tables that loaded, so that one run
+reports all problems at once. ``RULES`` documents every rule id a check can report (pages generate the
+data checks documentation from it).
+
+Importing this package is cheap: Frictionless and the statistics are imported only when validating.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from livingevidence.checks.registry import RULES, Rule, problem
+from livingevidence.report import Problem, Report
+
+__all__ = ["RULES", "Rule", "run_validate", "validate_package"]
+
+
+def validate_package(path: Path | str) -> Report:
+    """Check the data package at ``path`` (a directory or its datapackage.json) and report every problem."""
+    from livingevidence.checks import consistency, rules
+    from livingevidence.checks.context import Context
+    from livingevidence.checks.structure import load_package
+
+    try:
+        path = Path(path)
+    except TypeError:
+        return Report([problem("package-missing", repr(path), None, None, "the package path is not a path")])
+    loaded, problems = load_package(path)
+    if loaded is None:
+        try:
+            base = path if path.is_dir() else (path.parent if path.exists() else None)
+        except OSError:  # pragma: no cover - e.g. a path too long for the file system
+            base = None
+        return Report(problems, base=base)
+    try:
+        ctx = Context(loaded)
+    except Exception as exc:  # pragma: no cover - defensive: never a traceback
+        problems.append(
+            problem(
+                "internal-error",
+                loaded.descriptor_file,
+                None,
+                None,
+                f"building the lookups failed: {type(exc).__name__}: {exc}",
+            )
+        )
+        return Report(problems, base=loaded.base)
+    for registered in (*rules.CHECKS, *consistency.CHECKS):
+        try:
+            problems.extend(registered.function(ctx))
+        except Exception as exc:  # a check must not hide the other problems
+            problems.append(
+                problem(
+                    "internal-error",
+                    loaded.descriptor_file,
+                    None,
+                    None,
+                    f"the check '{registered.name}' ({', '.join(registered.rules)}) failed: "
+                    f"{type(exc).__name__}: {exc}",
+                )
+            )
+    return Report(_dedupe(problems), base=loaded.base)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[Problem] = set()
+    out: list[Problem] = []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def run_validate(package: Path | str, fmt: str = "text") -> int:
+    """Validate and print the report (text or JSON) to stdout: exit code 0 when valid (warnings allowed), 1
+    when invalid. Used by ``python build.py validate [--package PATH] [--format text|json]``."""
+    try:
+        report = validate_package(package)
+        output = report.to_json() if fmt == "json" else report.to_text()
+    except Exception as exc:  # pragma: no cover - validate_package does not raise; belt and braces
+        print(f"validate failed unexpectedly: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    try:
+        sys.stdout.write(output)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `build.py validate | head`
+        pass
+    return 0 if report.valid else 1

@@ -1,0 +1,388 @@
+"""Every rule the validator can report: id, layer, severity, what it checks and the general hint.
+
+The registry is the single list of rule ids. Checks create problems through :func:`problem`, which looks
+the rule up here, so a check cannot emit an id that is not documented. Pages generate the public
+"data checks" documentation from :data:`RULES`.
+
+Layers:
+
+1. structure: the Frictionless data package (descriptor, files, encoding, CSV syntax, header, types,
+   constraints, keys); errors.
+2. meaning: numbers and links that cannot be right whatever the paper says; errors.
+3. consistency: figures a paper printed that do not agree with its own counts; warnings, shown on the
+   public data checks page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from livingevidence.report import Problem, Severity
+
+__all__ = ["RULES", "Rule", "problem"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One documented rule."""
+
+    id: str
+    layer: int
+    severity: Severity
+    description: str
+    hint: str
+
+
+def _rules(layer: int, severity: Severity, *items: tuple[str, str, str]) -> list[Rule]:
+    return [Rule(id=i, layer=layer, severity=severity, description=d, hint=h) for i, d, h in items]
+
+
+_STRUCTURE = _rules(
+    1,
+    "error",
+    (
+        "package-missing",
+        "The package path given does not exist.",
+        "pass a data package directory or its datapackage.json with --package",
+    ),
+    (
+        "descriptor-missing",
+        "The package directory has no datapackage.json.",
+        "add datapackage.json to the directory, or pass the right directory with --package",
+    ),
+    (
+        "descriptor-json",
+        "datapackage.json is not valid UTF-8 JSON.",
+        "fix the JSON syntax at the line shown (a missing comma or quote, or a trailing comma)",
+    ),
+    (
+        "descriptor-invalid",
+        "datapackage.json is valid JSON but not a valid data package descriptor (resources, names, paths).",
+        "compare with the Data Package specification and with the resource entries of the other tables",
+    ),
+    (
+        "resource-missing",
+        "A table the site needs is not declared in datapackage.json.",
+        "restore the table's resource entry (name, path and schema) in datapackage.json",
+    ),
+    (
+        "schema-invalid",
+        "A table schema is not a valid Table Schema, or its keys point at fields or tables that do not exist.",
+        "fix the schema in datapackage.json; field types, constraints and keys must follow Table Schema",
+    ),
+    (
+        "file-missing",
+        "The CSV file of a declared table does not exist.",
+        "create the file with the header row, or fix the resource path in datapackage.json",
+    ),
+    (
+        "file-unreadable",
+        "The CSV file of a declared table cannot be read.",
+        "check that the path names a readable file, not a directory",
+    ),
+    (
+        "empty-file",
+        "The CSV file is empty: it has no header row.",
+        "write the header row (the field names, comma-separated) on line 1",
+    ),
+    (
+        "encoding",
+        "The file is not UTF-8 text (e.g. saved as Latin-1/Windows-1252, or a binary file).",
+        "save the file as UTF-8 (in a spreadsheet: 'CSV UTF-8'); retype the characters shown",
+    ),
+    (
+        "bom",
+        "The file starts with a byte-order mark (BOM), which becomes part of the first field name.",
+        "save the file as UTF-8 without BOM",
+    ),
+    (
+        "csv-syntax",
+        "The file is not valid CSV, e.g. a quoted cell is never closed.",
+        'close the quote of the cell that starts on the line shown; write a quote inside a quoted cell as ""',
+    ),
+    ("blank-label", "A header cell is empty.", "name the column after its field in the schema, or delete it"),
+    ("duplicate-label", "Two header cells have the same name.", "rename or remove the duplicate column"),
+    (
+        "extra-label",
+        "The header has more columns than the schema has fields.",
+        "remove the extra column, or declare the field in the schema",
+    ),
+    (
+        "missing-label",
+        "The header has fewer columns than the schema has fields.",
+        "add the missing column to the header and a cell to every row",
+    ),
+    (
+        "incorrect-label",
+        "A header cell does not match the schema's field name at that position.",
+        "write the header exactly as the schema's field names, in the schema's order",
+    ),
+    ("blank-row", "A row is empty.", "delete the empty line"),
+    (
+        "extra-cell",
+        "A row has more cells than the header.",
+        "remove the extra cell, or quote a cell that contains a comma",
+    ),
+    (
+        "missing-cell",
+        "A row has fewer cells than the header.",
+        "add the missing cells; leave a cell empty (two commas) when the value is unknown",
+    ),
+    (
+        "type",
+        "A cell cannot be read as the field's type (integer, number, date, ...).",
+        "write the value in the field's type; leave the cell empty when the value is not reported",
+    ),
+    ("required", "A required cell is empty.", "fill in the value"),
+    ("enum", "A cell is not one of the field's allowed values.", "use one of the allowed values"),
+    ("pattern", "A cell does not match the field's pattern.", "write the value in the documented form"),
+    ("minimum", "A number is below the field's minimum.", "check the value against the source"),
+    ("maximum", "A number is above the field's maximum.", "check the value against the source"),
+    ("exclusive-minimum", "A number is not above the field's exclusive minimum.", "check the value against the source"),
+    ("exclusive-maximum", "A number is not below the field's exclusive maximum.", "check the value against the source"),
+    ("min-length", "A text is shorter than the field's minimum length.", "complete the text"),
+    ("max-length", "A text is longer than the field's maximum length.", "shorten the text"),
+    ("unique", "A value that must be unique occurs twice.", "remove the duplicate row or change the value"),
+    (
+        "primary-key",
+        "Two rows have the same primary key.",
+        "remove the duplicate row, or fix the key so that each row has its own",
+    ),
+    (
+        "foreign-key",
+        "A cell refers to a row that does not exist in another table.",
+        "add the referenced row to the other table, or fix the id",
+    ),
+    (
+        "internal-error",
+        "A check failed unexpectedly; the data may still be fine.",
+        "report this as a bug in the validator, with the data package that triggers it",
+    ),
+)
+
+_MEANING = _rules(
+    2,
+    "error",
+    (
+        "response-sum",
+        "CR + PR + SD + PD equals n_evaluable when all four are given.",
+        "check the four counts and n_evaluable against the source table",
+    ),
+    (
+        "response-count-exceeds-n",
+        "No response count (CR, PR, SD, PD, their sum, ORR n, DCR n) exceeds n_evaluable.",
+        "check the counts and n_evaluable against the source table",
+    ),
+    (
+        "orr-above-dcr",
+        "The ORR (CR+PR) is not above the DCR (CR+PR+SD), in counts and in percent.",
+        "check whether ORR and DCR were swapped",
+    ),
+    (
+        "ae-events-exceed-n",
+        "Adverse-event events do not exceed n_at_risk.",
+        "check events and n_at_risk against the source table",
+    ),
+    ("binary-events-exceed-n", "Binary-outcome events do not exceed n.", "check events and n against the source"),
+    (
+        "baseline-count-exceeds-n",
+        "A baseline count does not exceed the arm's n in that population (the "
+        "population's n for a whole-population row).",
+        "check the count, the population and the arm against the source table",
+    ),
+    (
+        "n-exceeds-arm-n",
+        "n_evaluable, n_at_risk and a binary outcome's n do not exceed the arm's n in the "
+        "population; a prognostic factor's n does not exceed the population's n.",
+        "check the denominator and the population against the source",
+    ),
+    (
+        "ci-order",
+        "The estimate lies within its confidence interval (effects, prognostic factors, "
+        "survival medians, landmark rates, subgroup medians).",
+        "check the estimate and the CI limits against the source; the limits may belong to another row",
+    ),
+    (
+        "ci-inverted",
+        "The lower confidence limit is not above the upper one.",
+        "check the order of the CI limits in the source table",
+    ),
+    (
+        "effect-measure",
+        "A 'test' row has a p-value and no estimate or CI; an HR/OR/RR row has an estimate.",
+        "use measure 'test' for a p-value without an effect estimate, HR/OR/RR when an estimate is printed",
+    ),
+    (
+        "effect-criterion",
+        "ORR and DCR effects name a response criterion; time-to-event effects use 'none'.",
+        "set criterion to mRECIST or RECIST 1.1 for ORR/DCR, and to 'none' for OS/PFS/TTP",
+    ),
+    ("effect-same-arm", "An effect compares two different arms.", "fix intervention_arm_id or control_arm_id"),
+    (
+        "arm-study",
+        "An arm (and a subgroup's population) belongs to the study of the row's population "
+        "(or of the subgroup's study).",
+        "use an arm of the same study, or fix the population",
+    ),
+    (
+        "arm-population",
+        "An arm used with a population is listed for that population in population_arms.csv.",
+        "add the arm's n for this population to population_arms.csv, or fix the population/arm",
+    ),
+    ("parent-study", "A population's parent population belongs to the same study.", "fix parent_population_id"),
+    (
+        "parent-n",
+        "A population's arms are in its parent population, with n not above the parent's n.",
+        "check the n in population_arms.csv and the parent population",
+    ),
+    (
+        "parent-cycle",
+        "Parents (of populations, of comparisons) do not form a cycle.",
+        "fix the parent id so that the chain ends at a population/comparison without a parent",
+    ),
+    (
+        "disjoint-set-n",
+        "Populations of one disjoint set with the same parent do not have, together, more "
+        "patients in an arm than the parent.",
+        "check the n in population_arms.csv and the disjoint_set of the populations",
+    ),
+    (
+        "primary-population",
+        "A study has at most one primary population.",
+        "set primary to true for one population of the study only",
+    ),
+    ("study-without-arms", "Every study has at least one arm.", "add the study's arms to arms.csv"),
+    (
+        "study-without-populations",
+        "Every study has at least one population.",
+        "add the study's analysis set (e.g. kind 'overall') to populations.csv",
+    ),
+    (
+        "population-without-arms",
+        "Every population lists the n of its arms in population_arms.csv.",
+        "add one row per arm with its n to population_arms.csv",
+    ),
+    (
+        "single-arm-design",
+        "A study with a single-arm design has one arm.",
+        "fix the design in studies.csv, or the study_id of the arms",
+    ),
+    (
+        "comparison-same-regimen",
+        "A comparison pair compares two different regimens.",
+        "fix intervention_regimen_id or control_regimen_id",
+    ),
+    (
+        "comparison-without-pairs",
+        "Every comparison has at least one regimen pair.",
+        "add the comparison's intervention and control regimens to comparison_pairs.csv",
+    ),
+    (
+        "regimen-without-components",
+        "Every regimen lists its interventions.",
+        "add the regimen's interventions to regimen_components.csv",
+    ),
+    (
+        "dates-order",
+        "Dates are in order: enrolment start <= enrolment end <= end of follow-up <= publication <= extraction.",
+        "check the dates against the source; enrolment and follow-up dates are often swapped",
+    ),
+    (
+        "duplicate-row",
+        "Tables without a primary key have no two rows with the same natural key "
+        "(baseline: population, arm, characteristic, category, statistic; adverse events: population, arm, "
+        "category, term, grade).",
+        "remove the duplicate row, or distinguish the rows (e.g. grade, category)",
+    ),
+    (
+        "p-value-differs",
+        "A between-arm p-value repeated on each arm's row (adverse events, baseline, binary "
+        "outcomes) or on each level (subgroups) is the same on every row.",
+        "copy the same printed p-value onto every row of the comparison",
+    ),
+    (
+        "baseline-statistic",
+        "A continuous baseline row (with a statistic) has a value; a categorical row "
+        "has a count or a percent and no statistic values.",
+        "fill in value for mean/median rows; count/percent for category rows",
+    ),
+    (
+        "baseline-spread-order",
+        "Quartiles and ranges enclose the median (spread_low <= value <= spread_high); an SD is not negative.",
+        "check the value and spread against the source; spread_high is empty for mean-sd",
+    ),
+    (
+        "note-reference",
+        "An extraction note named in a note ('see extraction note x') exists.",
+        "add the note to extraction_notes.csv, or fix its id in the note",
+    ),
+)
+
+_CONSISTENCY = _rules(
+    3,
+    "warning",
+    (
+        "percent-mismatch",
+        "A printed percentage is what its count and n give, at the printed decimals "
+        "(response: of n_evaluable; adverse events: of n_at_risk; baseline: of the arm's n in the population; "
+        "binary outcomes: of n).",
+        "compare with the source: if the paper prints this, keep it and say so in the note; otherwise fix "
+        "the count, the percent or n",
+    ),
+    (
+        "percent-impossible",
+        "A percentage printed without a count is k/n for some whole number k.",
+        "compare with the source: if the paper prints this, keep it and say so in the note; otherwise fix "
+        "the percent or n",
+    ),
+    (
+        "orr-n-mismatch",
+        "A printed ORR count equals CR + PR.",
+        "compare with the source: if the paper prints these, keep them and say so in the note",
+    ),
+    (
+        "dcr-n-mismatch",
+        "A printed DCR count equals CR + PR + SD.",
+        "compare with the source: if the paper prints these, keep them and say so in the note",
+    ),
+    (
+        "baseline-sum",
+        "The counts of all categories of a baseline characteristic add up to the arm's n "
+        "(checked only when the categories are complete: yes/no, male/female, or percents adding to 100).",
+        "compare with the source: if the paper prints these, keep them and say so in the note; a category "
+        "may be missing",
+    ),
+    (
+        "p-value-inconsistent",
+        "A printed between-arm ORR/DCR p-value is one that the response counts can "
+        "give (Pearson chi-square with or without Yates' correction, or Fisher's exact test).",
+        "compare with the source: if the paper prints this, keep it and say so in the note or in extraction_notes.csv",
+    ),
+)
+
+RULES: dict[str, Rule] = {r.id: r for r in (*_STRUCTURE, *_MEANING, *_CONSISTENCY)}
+
+
+def problem(
+    rule: str,
+    file: str,
+    row: int | None,
+    field: str | None,
+    message: str,
+    hint: str | None = None,
+) -> Problem:
+    """Create a problem for a registered rule; the severity and, unless given, the hint come from it.
+
+    Raises:
+        KeyError: if ``rule`` is not registered (a bug in a check, caught by the tests).
+    """
+    spec = RULES[rule]
+    return Problem(
+        file=file,
+        row=row,
+        field=field,
+        rule=rule,
+        message=message,
+        hint=spec.hint if hint is None else hint,
+        severity=spec.severity,
+    )
