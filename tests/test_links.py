@@ -46,7 +46,7 @@ def test_no_broken_internal_links(built_site: Path) -> None:
             if url.scheme in ("http", "https"):
                 assert url.netloc, f"{page}: malformed external link {href}"
                 continue
-            if url.scheme in ("mailto", "data") or href.startswith("#") and not href[1:]:
+            if url.scheme in ("mailto", "data") or (href.startswith("#") and not href[1:]):
                 continue
             assert url.scheme == "", f"{page}: unexpected scheme in {href}"
             resolved = urlparse(urljoin(base, href))

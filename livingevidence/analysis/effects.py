@@ -25,9 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from numbers import Integral, Real
-from typing import Literal
-
 from statistics import NormalDist
+from typing import Literal
 
 __all__ = [
     "ASYMMETRY_THRESHOLD",
