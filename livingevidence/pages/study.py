@@ -119,7 +119,7 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
         headers += ["p", "Source"]
         trs = []
         for (char, cat), cell in keyed.items():
-            name = char.replace("-", " ").capitalize() + ("" if cat == "all" else f": {cat}")
+            name = characteristic_label(char) + ("" if cat == "all" else f": {cat}")
             tr = [name, *[cell.get(a.arm_id, "") for a in cols]]
             if has_all:
                 tr.append(cell.get(None, ""))
@@ -392,7 +392,22 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
     return Page(path=f"studies/{sid}.md", template="study.md.j2", context=context)
 
 
+ACRONYMS = {"bclc", "afp", "albi", "ecog", "pvtt", "haic", "tace", "sbrt", "hbv", "hcv", "psm", "rfa", "mwa", "ps"}
+SPELLING = {"child-pugh": "Child-Pugh"}
+
+
+def characteristic_label(slug: str) -> str:
+    """'albi-grade' -> 'ALBI grade', 'child-pugh' -> 'Child-Pugh': readable names for characteristic slugs."""
+    if slug in SPELLING:
+        return SPELLING[slug]
+    words = [w.upper() if w in ACRONYMS else w for w in slug.split("-")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
+
 def _baseline_value(b) -> str:
+    if b.statistic == "mean-sd" and b.spread_low is None:
+        return f"{fmt_num(b.value)} (mean; SD not reported)"
     if b.statistic == "mean-sd":
         return f"{fmt_num(b.value)} ± {fmt_num(b.spread_low)} (mean ± SD)"
     if b.statistic in ("median-iqr", "median-range"):
