@@ -7,7 +7,7 @@ export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH ?= 0
 
 .DEFAULT_GOAL := help
-.PHONY: help install site validate test test-fast serve lint lock clean
+.PHONY: help install site validate test test-fast serve lint lock clean release-check deploy bench lighthouse
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -20,8 +20,21 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 install: $(VENV)/.installed ## create .venv and install the pinned dependencies
 
-site: $(VENV)/.installed ## install, validate and build the site into site/
-	$(PY) build.py build
+site: $(VENV)/.installed $(if $(filter zensical,$(ENGINE)),$(VENV)/.zensical) ## install, validate and build site/ (ENGINE=mkdocs|zensical)
+	$(PY) build.py build --engine $(ENGINE)
+
+$(VENV)/.zensical: $(VENV)/.installed requirements-zensical.txt
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-zensical.txt
+	touch $@
+
+.build/tools/lighthouse/node_modules/.bin/lighthouse:
+	mkdir -p .build/tools/lighthouse
+	cd .build/tools/lighthouse && npm init -y >/dev/null && npm install --no-audit --no-fund lighthouse@13.5.0
+
+lighthouse: .build/tools/lighthouse/node_modules/.bin/lighthouse ## install Lighthouse (npm) under .build/tools, for make bench
+
+bench: $(VENV)/.installed $(VENV)/.zensical ## benchmark 100/1,000/5,000 synthetic studies (SIZES=...); Lighthouse if installed
+	$(PY) build.py bench --sizes $(or $(SIZES),100,1000,5000) $(if $(wildcard .build/tools/lighthouse/node_modules/.bin/lighthouse),--lighthouse)
 
 validate: $(VENV)/.installed ## check the data package (errors name file, row, field, rule)
 	$(PY) build.py validate
@@ -33,6 +46,12 @@ test: $(VENV)/.installed ## run the whole test suite (unit, golden, property, br
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
+release-check: $(VENV)/.installed ## does the data version bump match the changes since main? (BASE=ref to compare)
+	$(PY) build.py release-check $(if $(BASE),--base $(BASE))
+
+deploy: $(VENV)/.installed ## commit this data version as a snapshot to the local gh-pages branch (never rewrites one)
+	$(PY) build.py deploy
+
 test-fast: $(VENV)/.installed ## the tests that need no browser
 	$(PY) -m pytest -m "not browser"
 
@@ -40,8 +59,9 @@ lint: $(VENV)/.installed ## ruff lint and format check
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-lock: ## re-pin dependencies with hashes (needs pip-tools)
-	$(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras -o requirements.lock pyproject.toml
+lock: $(VENV)/.installed ## re-pin dependencies with hashes
+	$(PY) -m pip install --quiet pip-tools
+	$(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 clean: ## remove build output (keeps .venv)
 	rm -rf .build site

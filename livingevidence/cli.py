@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from livingevidence import paths
+from livingevidence.release.commands import COMMANDS as RELEASE_COMMANDS
+from livingevidence.release.commands import add_commands as add_release_commands
+from livingevidence.release.commands import run_command as run_release_command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,10 +41,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="validate, generate pages and build the site")
     _add_package(p)
     p.add_argument("--out", type=Path, default=paths.SITE_DIR, help="output directory (default: site/)")
+    p.add_argument("--engine", choices=["mkdocs", "zensical"], default="mkdocs", help="site engine (default: mkdocs)")
 
     p = sub.add_parser("serve", help="build, then serve with live reload on data changes")
     _add_package(p)
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+
+    p = sub.add_parser("synth", help="write a synthetic (fictional) data package of N studies")
+    p.add_argument("n", type=int, metavar="N", help="number of studies")
+    p.add_argument("--out", type=Path, required=True, help="directory to write the package into")
+    p.add_argument("--seed", type=int, default=1, help="random seed; the same seed writes the same bytes (default: 1)")
+
+    p = sub.add_parser("bench", help="time validate, analyse, render and the site engine on synthetic packages")
+    p.add_argument("--sizes", default="100,1000,5000", help="comma-separated study counts (default: 100,1000,5000)")
+    p.add_argument("--json", type=Path, default=None, help="where to write the results (default: .build/bench.json)")
+    p.add_argument("--engines", default="mkdocs,zensical", help="site engines to time, comma-separated (default: both)")
+    p.add_argument("--lighthouse", action="store_true", help="also run Lighthouse on the largest size's site")
+
+    add_release_commands(sub)  # diff, release-check, deploy, ci-report
     return parser
 
 
@@ -59,10 +76,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "build":
         from livingevidence.site import run_build
 
-        return run_build(args.package, args.out)
+        return run_build(args.package, args.out, engine=args.engine)
     if args.command == "serve":
         from livingevidence.site import run_serve
 
         return run_serve(args.package, args.port)
+    if args.command == "synth":
+        from livingevidence.synth import run_synth
+
+        return run_synth(args.n, args.out, args.seed)
+    if args.command == "bench":
+        from livingevidence.bench import run_bench
+
+        return run_bench(args.sizes, args.json, args.engines, lighthouse=args.lighthouse)
+    if args.command in RELEASE_COMMANDS:
+        return run_release_command(args)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -50,8 +50,13 @@ def load_package(package: Path = paths.DATAPACKAGE_DIR) -> EvidencePackage:
             for record in csv.DictReader(fh):
                 rows.append(row_type(**{attr[k]: _cast(v or "", types[k]) for k, v in record.items()}))
         tables[name] = rows
+    return EvidencePackage(info=package_info(descriptor), tables=tables)
+
+
+def package_info(descriptor: dict) -> PackageInfo:
+    """Name, title, version, date and licence of a package from its parsed descriptor."""
     licenses = descriptor.get("licenses") or [{}]
-    info = PackageInfo(
+    return PackageInfo(
         name=descriptor["name"],
         title=descriptor.get("title", descriptor["name"]),
         description=descriptor.get("description", ""),
@@ -59,4 +64,3 @@ def load_package(package: Path = paths.DATAPACKAGE_DIR) -> EvidencePackage:
         created=descriptor["created"],
         license=licenses[0].get("name", ""),
     )
-    return EvidencePackage(info=info, tables=tables)

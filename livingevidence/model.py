@@ -390,12 +390,23 @@ class EvidencePackage:
             out[rc.regimen_id].append(self.interventions[rc.intervention_id])
         return dict(out)
 
+    @cached_property
+    def memo(self) -> dict:
+        """Per-package cache for derived look-ups (indexes built once, not once per study or comparison)."""
+        return {}
+
     def by_study(self, table: str) -> dict[str, list]:
-        """Rows of a table grouped by study (through their population, arm or study_id column)."""
-        out: dict[str, list] = defaultdict(list)
-        for row in self.tables[table]:
-            out[self.study_of(row)].append(row)
-        return out
+        """Rows of a table grouped by study (through their population, arm or study_id column).
+
+        Built once per table and cached: callers must not modify the lists.
+        """
+        key = ("by_study", table)
+        if key not in self.memo:
+            out: dict[str, list] = defaultdict(list)
+            for row in self.tables[table]:
+                out[self.study_of(row)].append(row)
+            self.memo[key] = out
+        return self.memo[key]
 
     def study_of(self, row: object) -> str:
         """The study a row belongs to."""
@@ -410,19 +421,54 @@ class EvidencePackage:
             return self.arms[aid].study_id
         raise ValueError(f"row has no study: {row!r}")
 
+    @cached_property
+    def _arms_by_study(self) -> dict[str, list[Arm]]:
+        out: dict[str, list[Arm]] = defaultdict(list)
+        for a in self.tables["arms"]:
+            out[a.study_id].append(a)
+        return out
+
+    @cached_property
+    def _populations_by_study(self) -> dict[str, list[Population]]:
+        out: dict[str, list[Population]] = defaultdict(list)
+        for p in self.tables["populations"]:
+            out[p.study_id].append(p)
+        return out
+
+    @cached_property
+    def _patients(self) -> dict[str, int]:
+        totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for pa in self.tables["population_arms"]:
+            totals[self.populations[pa.population_id].study_id][pa.population_id] += pa.n
+        return {sid: max(t.values(), default=0) for sid, t in totals.items()}
+
+    @cached_property
+    def arms_by_regimen(self) -> dict[str, list[Arm]]:
+        """regimen_id -> its arms, in file order."""
+        out: dict[str, list[Arm]] = defaultdict(list)
+        for a in self.tables["arms"]:
+            out[a.regimen_id].append(a)
+        return out
+
+    @cached_property
+    def max_arm_n(self) -> dict[str, int]:
+        """arm_id -> its largest n over the populations it is in."""
+        out: dict[str, int] = {}
+        for (_pop, arm), n in self.arm_n.items():
+            out[arm] = max(out.get(arm, n), n)
+        return out
+
     def arms_of(self, study_id: str) -> list[Arm]:
-        return [a for a in self.tables["arms"] if a.study_id == study_id]
+        """Arms of a study, in file order (a new list)."""
+        return list(self._arms_by_study.get(study_id, ()))
 
     def populations_of(self, study_id: str) -> list[Population]:
-        return [p for p in self.tables["populations"] if p.study_id == study_id]
+        """Populations of a study, in file order (a new list)."""
+        return list(self._populations_by_study.get(study_id, ()))
 
     def patients(self, study_id: str) -> int:
         """Patients of a study: the largest population total (populations nest or partition)."""
-        totals: dict[str, int] = defaultdict(int)
-        for pa in self.tables["population_arms"]:
-            if self.populations[pa.population_id].study_id == study_id:
-                totals[pa.population_id] += pa.n
-        return max(totals.values(), default=0)
+        return self._patients.get(study_id, 0)
 
     def regimen_order(self) -> list[str]:
         """Regimen ids in package order: the order colours are assigned in."""

@@ -6,29 +6,38 @@ next to the output, and only a complete build is renamed into place.
 
 from __future__ import annotations
 
+import calendar
+import contextlib
+import csv
+import datetime
 import http.server
+import io
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import yaml
 
 from livingevidence import paths
-from livingevidence.analysis.synthesis import synthesise
+from livingevidence.analysis.synthesis import synthesise_all
 from livingevidence.charts import write_assets
-from livingevidence.load import load_package, read_descriptor
-from livingevidence.model import EvidencePackage
+from livingevidence.load import load_package, package_info, read_descriptor
+from livingevidence.model import EvidencePackage, PackageInfo
 from livingevidence.pages.common import Page, problems_by_study
 from livingevidence.pages.comparison import comparison_json, comparison_page, comparisons_index
-from livingevidence.pages.evidence_map import evidence_map, whats_new
+from livingevidence.pages.evidence_map import evidence_map
 from livingevidence.pages.indexes import api_index, data_pages, dump, home_page, regimen_pages, studies_index
 from livingevidence.pages.render import render
-from livingevidence.pages.study import study_page, study_rows
+from livingevidence.pages.study import GLOBAL_TABLES, study_page, study_rows
+from livingevidence.release.context import ReleaseContext, ReleaseOptions, engine_overrides
 from livingevidence.report import Report
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,17 +48,106 @@ class BuildError(Exception):
     """A stage failed; the message says which and why."""
 
 
-def generate(package_path: Path, docs_out: Path, report: Report) -> EvidencePackage:
-    """Write every page, chart asset, JSON file and download into docs_out (the site engine's input)."""
+class DocsWriter:
+    """Writes the site engine's input under `root`, touching a file only when its bytes change.
+
+    Unchanged files keep their modification time, so a rebuild with the same data rewrites nothing and a
+    change to one study rewrites only the pages whose content changes. `remove_stale()` deletes files that
+    this build did not produce (a study that was removed), so the directory always equals one build's output.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.produced: set[str] = set()
+        self.written: list[str] = []
+        self.unchanged = 0
+        self.removed: list[str] = []
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        """Write `data` to root/rel unless the file already holds exactly these bytes."""
+        self.produced.add(rel)
+        target = self.root / rel
+        try:
+            if target.stat().st_size == len(data) and target.read_bytes() == data:
+                self.unchanged += 1
+                return
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        self.written.append(rel)
+
+    def write_text(self, rel: str, text: str) -> None:
+        """Write UTF-8 text (see write_bytes)."""
+        self.write_bytes(rel, text.encode("utf-8"))
+
+    def copy(self, source: Path, rel: str) -> None:
+        """Copy one file's bytes (see write_bytes)."""
+        self.write_bytes(rel, Path(source).read_bytes())
+
+    def copy_tree(self, source: Path) -> None:
+        """Copy every file under `source` to the same relative path under root."""
+        for path in sorted(Path(source).rglob("*")):
+            if path.is_file():
+                self.copy(path, path.relative_to(source).as_posix())
+
+    def claim(self, rel: str) -> None:
+        """Record a file written by someone else (it is then not stale)."""
+        self.produced.add(rel)
+
+    def remove_stale(self) -> list[str]:
+        """Delete files under root that this build did not produce; return their relative paths."""
+        if not self.root.is_dir():
+            return []
+        for path in sorted(self.root.rglob("*"), reverse=True):
+            rel = path.relative_to(self.root).as_posix()
+            if path.is_file() and rel not in self.produced:
+                path.unlink()
+                self.removed.append(rel)
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        return self.removed
+
+
+def generate(
+    package_path: Path,
+    docs_out: Path,
+    report: Report,
+    *,
+    writer: DocsWriter | None = None,
+    clock: StageClock | None = None,
+    release: ReleaseOptions | None = None,
+) -> EvidencePackage:
+    """Write every page, chart asset, JSON file and download into docs_out (the site engine's input).
+
+    Every page gets its citation (front matter read by templates/overrides/main.html) and its static
+    citation files; the what's-new pages and feed.xml come from the release history (`release` says
+    whether this build becomes a version snapshot, and where the site lives).
+
+    Only files whose bytes change are written, and files this build does not produce are removed (see
+    DocsWriter). `clock`, when given, records the stages load, analyse, render (page contexts, chart specs
+    and Markdown) and write.
+    """
+    clock = clock or StageClock()
+    out = writer or DocsWriter(docs_out)
     package = load_package(package_path)
     descriptor = read_descriptor(package_path)
-    shutil.copytree(paths.DOCS_DIR, docs_out, dirs_exist_ok=True)
+    base = paths.descriptor_in(package_path).parent
+    clock.lap("load")
     problems = problems_by_study(package, report.warnings)
-    syntheses = {cid: synthesise(package, cid) for cid in package.comparisons}
+    syntheses = synthesise_all(package)
+    clock.lap("analyse")
+    rel_ctx = ReleaseContext(package, package_path, descriptor, release)
+    for doc in sorted(paths.DOCS_DIR.rglob("*")):  # hand-written pages, with their citation added
+        if doc.is_file():
+            rel = doc.relative_to(paths.DOCS_DIR).as_posix()
+            if doc.suffix == ".md":
+                out.write_text(rel, rel_ctx.annotate(rel, doc.read_text(encoding="utf-8")))
+            else:
+                out.copy(doc, rel)
     pages: list[Page] = [studies_index(package), comparisons_index(package, syntheses)]
     pages += [study_page(package, s, problems.get(sid, [])) for sid, s in package.studies.items()]
     for cid, comparison in package.comparisons.items():
-        page = comparison_page(package, comparison, syntheses[cid])
+        page = comparison_page(package, comparison, syntheses[cid], history=rel_ctx.history(cid))
         page.data_files[f"api/comparisons/{cid}.json"] = comparison_json(package, comparison, syntheses[cid])
         pages.append(page)
     pages += regimen_pages(package)
@@ -63,39 +161,57 @@ def generate(package_path: Path, docs_out: Path, report: Report) -> EvidencePack
         [{"id": r.id, "layer": r.layer, "severity": r.severity, "description": r.description} for r in RULES.values()],
         zip_name,
     )
-    pages.append(home_page(package, evidence_map(package, syntheses), whats_new(package)))
+    pages.append(home_page(package, evidence_map(package, syntheses), rel_ctx.home_whats_new()))
+    pages += rel_ctx.pages()
+    rendered: list[tuple[str, str]] = []
     for page in pages:
-        target = docs_out / page.path
-        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            target.write_text(render(page.template, **page.context), encoding="utf-8")
+            rendered.append((page.path, rel_ctx.annotate(page.path, render(page.template, **page.context))))
         except Exception as exc:  # a template error names the page and the template
             raise BuildError(f"rendering {page.path} with templates/{page.template} failed: {exc}") from exc
+    clock.lap("render")
+    for (path, text), page in zip(rendered, pages, strict=True):
+        out.write_text(path, text)
         for rel, obj in page.data_files.items():
-            (docs_out / rel).parent.mkdir(parents=True, exist_ok=True)
-            (docs_out / rel).write_text(dump(obj), encoding="utf-8")
-    (docs_out / "api").mkdir(exist_ok=True)
-    (docs_out / "api" / "index.json").write_text(dump(api_index(package)), encoding="utf-8")
+            out.write_text(rel, dump(obj))
+    out.write_text("api/index.json", dump(api_index(package)))
+    per_study_csv = _study_csv_lines(base, descriptor, package)
     for sid in package.studies:
         rows = study_rows(package, sid)
-        target = docs_out / "api" / "studies" / f"{sid}.json"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(dump({"id": sid, "version": package.info.version, "tables": rows}), encoding="utf-8")
-        _zip_study_csv(
-            paths.descriptor_in(package_path).parent,
-            descriptor,
-            package,
-            sid,
-            docs_out / "downloads" / "studies" / f"{sid}.zip",
-        )
-    _zip_package(paths.descriptor_in(package_path).parent, descriptor, docs_out / "downloads" / zip_name)
-    shutil.copy2(paths.descriptor_in(package_path), docs_out / "downloads" / "datapackage.json")
-    write_assets(docs_out)
-    (docs_out / "assets").mkdir(exist_ok=True)
-    shutil.copy2(STATIC_DIR / "site.css", docs_out / "assets" / "site.css")
-    (docs_out / "js").mkdir(exist_ok=True)
-    shutil.copy2(STATIC_DIR / "tables.js", docs_out / "js" / "tables.js")
+        out.write_text(f"api/studies/{sid}.json", dump({"id": sid, "version": package.info.version, "tables": rows}))
+        out.write_bytes(f"downloads/studies/{sid}.zip", _zip_bytes(per_study_csv.get(sid, {})))
+    out.write_bytes(f"downloads/{zip_name}", _zip_package(base, descriptor))
+    out.copy(paths.descriptor_in(package_path), "downloads/datapackage.json")
+    for written in write_assets(docs_out):
+        out.claim(written.relative_to(docs_out).as_posix())
+    out.copy(STATIC_DIR / "site.css", "assets/site.css")
+    out.copy(STATIC_DIR / "tables.js", "js/tables.js")
+    for rel, text in rel_ctx.files().items():  # cite/<page>.bib|.ris|.json and feed.xml
+        out.write_text(rel, text)
+    out.remove_stale()
+    clock.lap("write")
     return package
+
+
+class StageClock:
+    """Seconds per build stage: `lap(name)` adds the time since the previous lap (or since `start()`).
+
+    The benchmark subclasses it to record peak memory per stage as well.
+    """
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def start(self) -> None:
+        """Begin timing the next stage now."""
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        """Close the stage `name`."""
+        now = time.perf_counter()
+        self.timings[name] = self.timings.get(name, 0.0) + now - self.last
+        self.last = now
 
 
 def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
@@ -105,65 +221,92 @@ def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
     zf.writestr(info, data)
 
 
-def _zip_package(base: Path, descriptor: dict, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w") as zf:
+def _zip_bytes(files: dict[str, str]) -> bytes:
+    """A deterministic zip of {name: text} in the given order."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, text in files.items():
+            _zip_write(zf, name, text.encode("utf-8"))
+    return buffer.getvalue()
+
+
+def _zip_package(base: Path, descriptor: dict) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
         _zip_write(zf, "datapackage.json", (base / "datapackage.json").read_bytes())
         for r in sorted(descriptor["resources"], key=lambda r: r["path"]):
             _zip_write(zf, r["path"], (base / r["path"]).read_bytes())
+    return buffer.getvalue()
 
 
-def _zip_study_csv(base: Path, descriptor: dict, package: EvidencePackage, study_id: str, target: Path) -> None:
-    """One CSV per table with only this study's rows, header kept, lines as in the package."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(target, "w") as zf:
-        for r in descriptor["resources"]:
-            name = r["name"]
-            lines = (base / r["path"]).read_text(encoding="utf-8").splitlines(keepends=True)
-            rows = package.tables[name]
-            if name in (
-                "interventions",
-                "regimens",
-                "regimen_components",
-                "comparisons",
-                "comparison_pairs",
-                "certainty",
-            ):
-                continue
-            keep = [lines[0]]
-            # Row i of the table is line i+1 of the file only for files without embedded newlines; fall back
-            # to the csv module when the counts disagree.
-            if len(lines) - 1 != len(rows):
-                import csv
-                import io
+def _study_csv_lines(base: Path, descriptor: dict, package: EvidencePackage) -> dict[str, dict[str, str]]:
+    """study_id -> {csv path: that study's rows of the table, header kept, lines as in the package}.
 
-                out = io.StringIO()
-                with (base / r["path"]).open(encoding="utf-8", newline="") as fh:
-                    reader = csv.reader(fh)
-                    writer = csv.writer(out, lineterminator="\n")
-                    writer.writerow(next(reader))
-                    for row, rec in zip(rows, reader, strict=False):
-                        if package.study_of(row) == study_id:
-                            writer.writerow(rec)
-                data = out.getvalue()
-            else:
-                keep += [line for row, line in zip(rows, lines[1:], strict=True) if package.study_of(row) == study_id]
-                data = "".join(keep)
-            if data.count("\n") > 1:
-                _zip_write(zf, r["path"], data.encode("utf-8"))
+    Each file is read once (not once per study). Tables that belong to the package as a whole are left
+    out, and so are tables without a row for the study.
+    """
+    out: dict[str, dict[str, str]] = {sid: {} for sid in package.studies}
+    for r in descriptor["resources"]:
+        name = r["name"]
+        if name in GLOBAL_TABLES:
+            continue
+        rows = package.tables[name]
+        lines = (base / r["path"]).read_text(encoding="utf-8").splitlines(keepends=True)
+        grouped: dict[str, list[str]] = {}
+        # Row i of the table is line i+1 of the file only for files without embedded newlines; fall back
+        # to the csv module when the counts disagree.
+        if len(lines) - 1 != len(rows):
+            with (base / r["path"]).open(encoding="utf-8", newline="") as fh:
+                reader = csv.reader(fh)
+                header = _csv_line(next(reader))
+                for row, rec in zip(rows, reader, strict=False):
+                    grouped.setdefault(package.study_of(row), [header]).append(_csv_line(rec))
+        else:
+            for row, line in zip(rows, lines[1:], strict=True):
+                grouped.setdefault(package.study_of(row), [lines[0]]).append(line)
+        for sid, kept in grouped.items():
+            if sid in out:
+                out[sid][r["path"]] = "".join(kept)
+    return out
 
 
-def _engine_config(docs_dir: Path, site_dir: Path, package: EvidencePackage, work: Path) -> Path:
+def _csv_line(record: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(record)
+    return buffer.getvalue()
+
+
+#: The site engines that can build the site from the same mkdocs.yml. mkdocs (with mkdocs-material) is the
+#: default; Zensical is mkdocs-material's announced successor (see README, "Site engine").
+ENGINES = ("mkdocs", "zensical")
+
+
+def engine_config(
+    docs_dir: Path,
+    site_dir: Path,
+    info: PackageInfo,
+    config_path: Path,
+    relative: bool = False,
+    release: ReleaseOptions | None = None,
+) -> Path:
+    """Write the engine's config: it INHERITs mkdocs.yml and adds the generated docs, output and data version.
+
+    `relative` writes docs_dir and site_dir relative to the config's folder (Zensical 0.0.x panics on
+    absolute ones). `release` adds the version selector and site_url of a versioned build.
+    """
+    where = (lambda p: os.path.relpath(p, config_path.parent)) if relative else str
     config = {
         "INHERIT": str(paths.MKDOCS_YML),
-        "docs_dir": str(docs_dir),
-        "site_dir": str(site_dir),
+        "docs_dir": where(docs_dir),
+        "site_dir": where(site_dir),
         "theme": {"name": "material", "custom_dir": str(paths.TEMPLATES_DIR / "overrides")},
-        "extra": {"data_version": package.info.version, "data_date": package.info.date},
+        "extra": {"data_version": info.version, "data_date": info.date},
     }
-    path = work / "mkdocs.yml"
-    path.write_text(yaml.safe_dump(config, sort_keys=True), encoding="utf-8")
-    return path
+    overrides = engine_overrides(release, info.version)
+    config["extra"].update(overrides.pop("extra", {}))
+    config.update(overrides)
+    config_path.write_text(yaml.safe_dump(config, sort_keys=True), encoding="utf-8")
+    return config_path
 
 
 def run_engine(config_file: Path) -> None:
@@ -175,34 +318,278 @@ def run_engine(config_file: Path) -> None:
 
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
     cfg = load_config(config_file=str(config_file), strict=True)
-    build(cfg)
+    with data_date_epoch(cfg["extra"].get("data_date")):
+        build(cfg)
 
 
-def build_site(package_path: Path, out: Path) -> tuple[Report, EvidencePackage]:
-    """Validate and build into `out`, atomically. Raises BuildError (site untouched) on any failure."""
+@contextlib.contextmanager
+def data_date_epoch(data_date: str | None) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH to midnight UTC of the data version's date while the engine runs, so the dates it
+    writes (sitemap.xml lastmod, the sitemap.xml.gz header) come from the data, never from the build machine's
+    clock or an outside SOURCE_DATE_EPOCH: the same data builds the same bytes on any day."""
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    if data_date:
+        when = datetime.date.fromisoformat(data_date[:10])
+        os.environ["SOURCE_DATE_EPOCH"] = str(calendar.timegm(when.timetuple()))
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+def zensical_missing() -> str | None:
+    """Why Zensical cannot run here, or None when it is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("zensical") is None:
+        return "Zensical is not installed: `.venv/bin/pip install zensical` (it is optional; mkdocs is the default)"
+    return None
+
+
+def run_zensical(config_file: Path) -> None:
+    """Build with Zensical in a subprocess (it runs in Rust and calls back into Python); strict mode.
+
+    Zensical wants docs_dir and site_dir inside the directory of its config file (its project root), so the
+    config is written under .build/, next to the generated docs.
+    """
+    missing = zensical_missing()
+    if missing:
+        raise BuildError(missing)
+    result = subprocess.run(
+        [sys.executable, "-m", "zensical", "build", "--strict", "-f", str(config_file)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+        check=False,
+    )
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise BuildError(f"zensical exited with {result.returncode}:\n{tail}")
+
+
+#: Dependencies whose version can change the generated docs or the validation report.
+_DIGEST_DISTRIBUTIONS = ("jinja2", "markdown-it-py", "altair", "vl-convert-python", "frictionless", "numpy", "scipy")
+
+
+def input_digest(package_path: Path, extra: str = "") -> str:
+    """A digest of everything that decides the generated docs and the validation report.
+
+    Every file of the package's folder (tables, descriptor, release history), mkdocs.yml (citation settings),
+    the hand-written docs, the templates, this package's code and static files, the versions of the
+    libraries that shape the output, and `extra` (e.g. the release options). Equal digests, equal output.
+    """
+    import hashlib
+    import importlib.metadata
+
+    h = hashlib.sha256()
+    base = paths.descriptor_in(package_path).parent
+    code = Path(__file__).parent
+    files = [paths.MKDOCS_YML]
+    for folder, pattern in ((base, "*"), (paths.DOCS_DIR, "*"), (paths.TEMPLATES_DIR, "*"), (code, "*.py")):
+        files += sorted(p for p in Path(folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+    files += sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
+    for f in files:
+        h.update(str(f).encode() + b"\0")
+        h.update(f.read_bytes() if f.is_file() else b"<missing>")
+        h.update(b"\0")
+    for dist in _DIGEST_DISTRIBUTIONS:
+        try:
+            h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{dist}=none;".encode())
+    h.update(sys.version.encode() + extra.encode())
+    return h.hexdigest()
+
+
+def _stamp_path(docs: Path) -> Path:
+    return docs.parent / f".{docs.name}.stamp"
+
+
+def _manifest(docs: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for p in docs.rglob("*"):
+        if p.is_file():
+            st = p.stat()
+            out[p.relative_to(docs).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _cached_build(docs: Path, digest: str) -> Report | None:
+    """The validation report of the build that wrote `docs`, if its inputs had this digest and `docs` is
+    untouched since; else None."""
+    import pickle
+
+    try:
+        stamp = pickle.loads(_stamp_path(docs).read_bytes())
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("digest") != digest:
+        return None
+    if not docs.is_dir() or _manifest(docs) != stamp.get("manifest"):
+        return None
+    report = stamp.get("report")
+    return report if isinstance(report, Report) else None
+
+
+def _save_stamp(docs: Path, digest: str, report: Report) -> None:
+    import pickle
+
+    data = pickle.dumps({"digest": digest, "manifest": _manifest(docs), "report": report})
+    tmp = _stamp_path(docs).with_name(_stamp_path(docs).name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(_stamp_path(docs))
+
+
+class _LazyTables(dict):
+    """The tables of a package, read on first use (an up-to-date build does not need them)."""
+
+    def __init__(self, package_path: Path) -> None:
+        super().__init__()
+        self._path: Path | None = package_path
+
+    def _load(self) -> None:
+        if self._path is not None:
+            path, self._path = self._path, None
+            dict.update(self, load_package(path).tables)
+
+    def __getitem__(self, key: str) -> list:
+        self._load()
+        return dict.__getitem__(self, key)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        self._load()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._load()
+        return dict.__len__(self)
+
+    def __contains__(self, key: object) -> bool:
+        self._load()
+        return dict.__contains__(self, key)
+
+    def get(self, key: str, default: object = None) -> object:
+        self._load()
+        return dict.get(self, key, default)
+
+    def keys(self):  # type: ignore[no-untyped-def]
+        self._load()
+        return dict.keys(self)
+
+    def values(self):  # type: ignore[no-untyped-def]
+        self._load()
+        return dict.values(self)
+
+    def items(self):  # type: ignore[no-untyped-def]
+        self._load()
+        return dict.items(self)
+
+
+def prepare_docs(
+    package_path: Path,
+    docs: Path,
+    *,
+    clock: StageClock | None = None,
+    writer: DocsWriter | None = None,
+    release: ReleaseOptions | None = None,
+    reuse: bool = True,
+) -> tuple[Report, EvidencePackage, bool]:
+    """Validate and generate the site engine's input into `docs`; return (report, package, reused).
+
+    With `reuse`, when the inputs (see input_digest) are those of the build that last wrote `docs` and
+    `docs` is untouched since, nothing is validated, read or written: the previous validation report is
+    returned with `reused` True (the package's tables are then read only if a caller asks for them).
+    Raises BuildError when the data are invalid or a page fails to render.
+    """
     from livingevidence.checks import validate_package
 
+    clock = clock or StageClock()
+    clock.start()
+    digest = input_digest(package_path, repr(release)) if reuse else ""
+    cached = _cached_build(docs, digest) if reuse else None
+    if cached is not None:
+        clock.lap("validate")
+        info = package_info(read_descriptor(package_path))
+        return cached, EvidencePackage(info=info, tables=_LazyTables(package_path)), True
+    _stamp_path(docs).unlink(missing_ok=True)
     report = validate_package(package_path)
+    clock.lap("validate")
     if not report.valid:
         raise BuildError("validation failed:\n" + report.to_text())
-    out = out.resolve()
+    try:
+        package = generate(package_path, docs, report, writer=writer, clock=clock, release=release)
+    except BuildError:
+        raise
+    except Exception as exc:
+        raise BuildError(f"generating pages failed: {type(exc).__name__}: {exc}") from exc
+    if reuse:
+        _save_stamp(docs, digest, report)
+    return report, package, False
+
+
+def build_site(
+    package_path: Path,
+    out: Path,
+    *,
+    engine: str = "mkdocs",
+    docs_dir: Path | None = None,
+    clock: StageClock | None = None,
+    writer: DocsWriter | None = None,
+    release: ReleaseOptions | None = None,
+) -> tuple[Report, EvidencePackage]:
+    """Validate and build into `out`, atomically. Raises BuildError (site untouched) on any failure.
+
+    The engine's input (generated Markdown, JSON, downloads) goes to `docs_dir`, which persists between
+    builds and is rewritten file by file only where bytes change; by default it is .build/docs for the
+    default output (site/) and a temporary directory otherwise. `clock` records the stages validate, load,
+    analyse, render, write and engine. `release` makes the build a version snapshot (see build.py deploy).
+    """
+    if engine not in ENGINES:
+        raise BuildError(f"unknown site engine {engine!r}; choose one of {', '.join(ENGINES)}")
+    if engine == "zensical" and zensical_missing():
+        raise BuildError(str(zensical_missing()))
+    clock = clock or StageClock()
+    out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     paths.BUILD_DIR.mkdir(exist_ok=True)
+    if docs_dir is None and out == paths.SITE_DIR.resolve():
+        docs_dir = paths.GENERATED_DOCS_DIR
     with tempfile.TemporaryDirectory(dir=paths.BUILD_DIR, prefix="work-") as work_s:
         work = Path(work_s)
-        docs_dir = work / "docs"
+        docs = Path(docs_dir) if docs_dir is not None else work / "docs"
+        report, package, _ = prepare_docs(
+            package_path, docs, clock=clock, writer=writer, release=release, reuse=docs_dir is not None
+        )
         site_tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
         try:
+            clock.start()
             try:
-                package = generate(package_path, docs_dir, report)
-            except BuildError:
-                raise
-            except Exception as exc:
-                raise BuildError(f"generating pages failed: {type(exc).__name__}: {exc}") from exc
-            try:
-                run_engine(_engine_config(docs_dir, site_tmp, package, work))
+                if engine == "mkdocs":
+                    run_engine(engine_config(docs, site_tmp, package.info, work / "mkdocs.yml", release=release))
+                else:
+                    # Zensical's project root is its config file's folder: it must hold docs and site.
+                    root = Path(os.path.commonpath([docs.resolve(), work.resolve()]))
+                    engine_site = work / "site"
+                    config = engine_config(
+                        docs,
+                        engine_site,
+                        package.info,
+                        root / f".{work.name}.zensical.yml",
+                        relative=True,
+                        release=release,
+                    )
+                    try:
+                        run_zensical(config)
+                    finally:
+                        config.unlink(missing_ok=True)
+                    site_tmp.rmdir()
+                    shutil.move(engine_site, site_tmp)
             except BaseException as exc:  # mkdocs raises SystemExit/Abort on strict warnings
-                raise BuildError(f"the site engine (mkdocs) failed: {type(exc).__name__}: {exc}") from exc
+                raise BuildError(f"the site engine ({engine}) failed: {type(exc).__name__}: {exc}") from exc
+            clock.lap("engine")
             _swap(site_tmp, out)
         finally:
             if site_tmp.exists():
@@ -211,21 +598,27 @@ def build_site(package_path: Path, out: Path) -> tuple[Report, EvidencePackage]:
 
 
 def _swap(new: Path, out: Path) -> None:
+    """Rename the finished site into place; if that fails, put the previous site back and raise BuildError."""
     old = out.parent / f".{out.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if out.exists():
-        out.rename(old)
-    new.rename(out)
+    try:
+        if old.exists():
+            shutil.rmtree(old)
+        if out.exists():
+            out.rename(old)
+        new.rename(out)
+    except OSError as exc:
+        if old.exists() and not out.exists():
+            old.rename(out)
+        raise BuildError(f"swapping the new site into {out} failed: {type(exc).__name__}: {exc}") from exc
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_build(package: Path, out: Path) -> int:
+def run_build(package: Path, out: Path, engine: str = "mkdocs") -> int:
     """`build.py build`: exit 0 on success, 1 when validation or a build stage failed (site untouched)."""
     start = time.perf_counter()
     try:
-        report, pkg = build_site(package, out)
+        report, pkg = build_site(package, out, engine=engine)
     except BuildError as exc:
         print(f"build failed, {out} left as it was: {exc}", file=sys.stderr)
         return 1

@@ -487,9 +487,8 @@ def browser_site(tmp_path_factory: pytest.TempPathFactory, bundle_cache: Path) -
 
 
 @pytest.mark.browser
-def test_charts_render_under_csp_and_follow_the_theme(browser_site: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
+def test_charts_render_under_csp_and_follow_the_theme(browser, browser_site: Path) -> None:
+    # The session's browser (conftest): a second sync_playwright() in the same process is refused.
     requests: list[str] = []
     problems: list[str] = []
 
@@ -502,58 +501,56 @@ def test_charts_render_under_csp_and_follow_the_theme(browser_site: Path) -> Non
         kind = "text/html" if path.endswith(".html") else "application/javascript"
         route.fulfill(body=file.read_bytes(), headers={"Content-Type": kind, "Content-Security-Policy": CSP})
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 900})
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: problems.append(str(e)))
-            page.route("http://le.test/**", serve)
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    try:
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.route("http://le.test/**", serve)
 
-            # a page without charts never downloads the bundle
-            page.goto("http://le.test/nochart.html")
-            page.wait_for_load_state("networkidle")
-            assert not any("vega.js" in url for url in requests)
+        # a page without charts never downloads the bundle
+        page.goto("http://le.test/nochart.html")
+        page.wait_for_load_state("networkidle")
+        assert not any("vega.js" in url for url in requests)
 
-            # every kind renders as SVG, with no CSP violation (no eval) and no error
-            page.goto("http://le.test/charts.html")
-            n = len(BUILDERS)
-            page.wait_for_function(f"document.querySelectorAll('.le-chart svg').length === {n}", timeout=20000)
-            widths = page.eval_on_selector_all(".le-chart svg", "els => els.map(e => +e.getAttribute('width'))")
-            assert all(w > 600 for w in widths), widths  # width "container" took the column width
-            assert page.evaluate("typeof window.vega") == "undefined"  # only vegaEmbed is global
-            assert sum("vega.js" in url for url in requests) == 1
+        # every kind renders as SVG, with no CSP violation (no eval) and no error
+        page.goto("http://le.test/charts.html")
+        n = len(BUILDERS)
+        page.wait_for_function(f"document.querySelectorAll('.le-chart svg').length === {n}", timeout=20000)
+        widths = page.eval_on_selector_all(".le-chart svg", "els => els.map(e => +e.getAttribute('width'))")
+        assert all(w > 600 for w in widths), widths  # width "container" took the column width
+        assert page.evaluate("typeof window.vega") == "undefined"  # only vegaEmbed is global
+        assert sum("vega.js" in url for url in requests) == 1
 
-            # the palette toggle re-renders in dark colours
-            page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-            page.wait_for_function(
-                "[...document.querySelectorAll('.le-chart')].every(e => e.getAttribute('data-le-theme') === 'dark')"
-            )
-            page.wait_for_function(f"document.querySelectorAll('.le-chart svg').length === {n}")
-            fills = page.eval_on_selector_all(".le-chart svg text", "els => els.map(e => e.getAttribute('fill'))")
-            assert theme.DARK_COLOURS["fg"] in fills and theme.LIGHT_COLOURS["fg"] not in fills
+        # the palette toggle re-renders in dark colours
+        page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+        page.wait_for_function(
+            "[...document.querySelectorAll('.le-chart')].every(e => e.getAttribute('data-le-theme') === 'dark')"
+        )
+        page.wait_for_function(f"document.querySelectorAll('.le-chart svg').length === {n}")
+        fills = page.eval_on_selector_all(".le-chart svg text", "els => els.map(e => e.getAttribute('fill'))")
+        assert theme.DARK_COLOURS["fg"] in fills and theme.LIGHT_COLOURS["fg"] not in fills
 
-            # instant navigation: new content, then document$ emits
-            page.evaluate(
-                "document.querySelector('article').innerHTML = document.querySelector('.le-chart').outerHTML;"
-                "document.querySelector('.le-chart').innerHTML = '';"
-                "document.querySelector('.le-chart').removeAttribute('data-le-theme');"
-                "window.document$.next();"
-            )
-            page.wait_for_function("document.querySelectorAll('.le-chart svg').length === 1")
+        # instant navigation: new content, then document$ emits
+        page.evaluate(
+            "document.querySelector('article').innerHTML = document.querySelector('.le-chart').outerHTML;"
+            "document.querySelector('.le-chart').innerHTML = '';"
+            "document.querySelector('.le-chart').removeAttribute('data-le-theme');"
+            "window.document$.next();"
+        )
+        page.wait_for_function("document.querySelectorAll('.le-chart svg').length === 1")
 
-            # without mkdocs-material's document$, DOMContentLoaded renders the charts; a phone width works
-            page.set_viewport_size({"width": 360, "height": 800})
-            page.goto("http://le.test/plain.html")
-            page.wait_for_function("document.querySelectorAll('.le-chart svg').length === 1")
-            width = page.eval_on_selector(".le-chart svg", "e => +e.getAttribute('width')")
-            assert 300 <= width <= 360
-            assert problems == []
+        # without mkdocs-material's document$, DOMContentLoaded renders the charts; a phone width works
+        page.set_viewport_size({"width": 360, "height": 800})
+        page.goto("http://le.test/plain.html")
+        page.wait_for_function("document.querySelectorAll('.le-chart svg').length === 1")
+        width = page.eval_on_selector(".le-chart svg", "e => +e.getAttribute('width')")
+        assert 300 <= width <= 360
+        assert problems == []
 
-            # control: without `ast: true` Vega compiles expressions with Function(), which this CSP blocks
-            page.goto("http://le.test/noast.html")
-            page.wait_for_function("document.querySelectorAll('.le-chart--error').length > 0", timeout=20000)
-            assert any("unsafe-eval" in message for message in problems)
-        finally:
-            browser.close()
+        # control: without `ast: true` Vega compiles expressions with Function(), which this CSP blocks
+        page.goto("http://le.test/noast.html")
+        page.wait_for_function("document.querySelectorAll('.le-chart--error').length > 0", timeout=20000)
+        assert any("unsafe-eval" in message for message in problems)
+    finally:
+        page.close()

@@ -103,3 +103,37 @@ def test_no_page_references_another_host(built_site: Path) -> None:
         text = html.read_text(encoding="utf-8")
         assert not pattern.search(text), f"{html} loads from another host"
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+
+
+def test_link_filters_only_make_https_doi_and_pubmed_links() -> None:
+    from livingevidence.pages.common import link
+    from livingevidence.pages.render import doi_url, is_safe_url, pmid_url, safe_url
+
+    assert doi_url("10.1186/s12876-021-01967-3") == "https://doi.org/10.1186/s12876-021-01967-3"
+    assert doi_url('10.1234/"><img/src=x>') == "https://doi.org/10.1234/%22%3E%3Cimg/src%3Dx%3E"
+    assert doi_url("10.1234/a b") is None
+    assert doi_url("javascript:alert(1)") is None and doi_url("") is None and doi_url(None) is None
+    assert pmid_url("34567890") == "https://pubmed.ncbi.nlm.nih.gov/34567890/"
+    assert pmid_url("12 OR 1=1") is None and pmid_url(None) is None
+    assert safe_url("https://example.org/x?y=1") == "https://example.org/x?y=1"
+    for bad in (
+        "javascript:alert(1)",
+        "https:///x",
+        "https://a b",
+        "https://u:p@example.org/",
+        "//example.org",
+        "ftp://x.org",
+    ):
+        assert not is_safe_url(bad), bad
+        assert safe_url(bad) is None
+    assert str(link("../studies/a/", "<b>x</b>")) == '<a href="../studies/a/">&lt;b&gt;x&lt;/b&gt;</a>'
+    for bad in ("javascript:alert(1)", "https://evil.example/", "//evil.example", '"><script>'):
+        with pytest.raises(ValueError):
+            link(bad, "x")
+
+
+def test_notes_render_no_images_and_only_safe_links() -> None:
+    html = str(md_inline("![pixel](https://tracker.example/p.png) [ok](https://example.org) <b>raw</b>"))
+    assert "<img" not in html and "tracker.example/p.png" in html  # the text remains, no request is made
+    assert '<a href="https://example.org">ok</a>' in html
+    assert "&lt;b&gt;raw&lt;/b&gt;" in html

@@ -107,6 +107,9 @@ EXPECTED: dict[str, list[Key]] = {
     "baseline-sum": [("baseline.csv", 4, "count", "baseline-sum")],
     "percent-impossible": [("adverse_events.csv", 7, "percent", "percent-impossible")],
     "p-value-inconsistent": [("effects.csv", 4, "p_value", "p-value-inconsistent")],
+    "control-character": [("extraction_notes.csv", 2, "note", "control-character")],
+    "bidi-override": [("arms.csv", 2, "label", "control-character")],
+    "package-version-not-semver": [("datapackage.json", 6, None, "descriptor-invalid")],
 }
 
 # Rules no fixture exercises, and why.
@@ -118,6 +121,7 @@ NOT_IN_FIXTURES = {
     "exclusive-maximum": "not used by the project schema",
     "min-length": "not used by the project schema",
     "internal-error": "a check crashed; the property tests assert that this never happens",
+    "too-large": "files beyond the limits are generated at test time (tests/test_validate_limits.py)",
 }
 
 

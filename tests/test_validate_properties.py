@@ -4,7 +4,8 @@ Each example copies tests/fixtures/valid/ to a temporary directory, applies one 
 (change a cell to random text, a number or nothing; drop, duplicate or swap rows; truncate a file; insert random
 bytes; delete a file; damage datapackage.json) and asserts that ``validate_package`` returns a report whose
 problems all use registered rules, with no ``internal-error`` (a check that crashed), and that the report
-renders as text and JSON.
+renders as text and JSON. ``test_csv_byte_mutations_never_crash`` does the same on the raw bytes of the CSV
+files (bit flips, inserted CSV syntax, invalid UTF-8, deleted and repeated byte ranges), below the cell level.
 """
 
 from __future__ import annotations
@@ -84,6 +85,18 @@ INTERESTING = [
     "é",
     "\x00",
     "\r",
+    # Extreme numbers: Decimal arithmetic on them must not fail or crawl.
+    "1e-999999999",
+    "1e999999999",
+    "4.0000000000000000000000000000000000000001",
+    "9" * 400,
+    "0." + "0" * 400 + "1",
+    "-1e-7",
+    # Control characters, bidirectional overrides, right-to-left text.
+    "\x07",
+    "x\u202ey",
+    "\u2067مرحبا\u2069",
+    "🧪",
 ]
 
 cell_values = st.one_of(
@@ -234,4 +247,76 @@ def test_garbage_descriptor_never_raises(data: bytes) -> None:
         pkg = Path(tmp) / "pkg"
         shutil.copytree(VALID, pkg)
         (pkg / "datapackage.json").write_bytes(data)
+        _check(validate_package(pkg))
+
+
+# Byte strings that matter to a CSV reader and a UTF-8 decoder.
+BYTE_TOKENS = [
+    b",",
+    b'"',
+    b'""',
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b"\x00",
+    b"\xef\xbb\xbf",  # BOM
+    b"\xff",
+    b"\xc3",  # a truncated two-byte sequence
+    b"\xed\xa0\x80",  # an encoded surrogate (invalid UTF-8)
+    b"\xe2\x80\xae",  # U+202E
+    b"\x07",
+    b"\xc2\x85",  # U+0085
+    b",,,,,,,,",
+    b"1e-999999999",
+    b"9" * 300,
+    b"\t",
+    b"\\",
+    b'"a,b\nc"',
+    b"\xf0\x9f\xa7\xaa",  # emoji
+    b"\xd9\x85\xd8\xb1",  # Arabic
+]
+
+byte_op = st.one_of(
+    st.tuples(st.just("flip"), st.floats(0, 1), st.integers(0, 7)),
+    st.tuples(st.just("set"), st.floats(0, 1), st.integers(0, 255)),
+    st.tuples(
+        st.just("insert"), st.floats(0, 1), st.one_of(st.sampled_from(BYTE_TOKENS), st.binary(min_size=1, max_size=8))
+    ),
+    st.tuples(st.just("delete"), st.floats(0, 1), st.integers(1, 40)),
+    st.tuples(st.just("repeat"), st.floats(0, 1), st.integers(1, 120)),
+)
+
+
+def _mutate_bytes(data: bytes, ops: list[tuple[str, float, object]]) -> bytes:
+    buf = bytearray(data)
+    for kind, where, arg in ops:
+        at = min(int(len(buf) * where), max(len(buf) - 1, 0))
+        if kind == "flip" and buf:
+            buf[at] ^= 1 << int(arg)  # type: ignore[call-overload]
+        elif kind == "set" and buf:
+            buf[at] = int(arg)  # type: ignore[call-overload]
+        elif kind == "insert":
+            buf[at:at] = bytes(arg)  # type: ignore[call-overload]
+        elif kind == "delete":
+            del buf[at : at + int(arg)]  # type: ignore[call-overload]
+        elif kind == "repeat":
+            buf[at:at] = buf[at : at + int(arg)]  # type: ignore[call-overload]
+    return bytes(buf)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(CSV_FILES), st.lists(byte_op, min_size=1, max_size=6)),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_csv_byte_mutations_never_crash(edits: list[tuple[str, list[tuple[str, float, object]]]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        pkg = Path(tmp) / "pkg"
+        shutil.copytree(VALID, pkg)
+        for file, ops in edits:
+            path = pkg / file
+            path.write_bytes(_mutate_bytes(path.read_bytes(), ops))
         _check(validate_package(pkg))

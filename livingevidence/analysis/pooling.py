@@ -51,20 +51,25 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, Literal
 
 import numpy as np
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 __all__ = [
     "METAFOR_UNIROOT_TOL",
+    "BriefResult",
     "CommonEffectResult",
     "PoolResult",
     "RandomEffectsResult",
     "common_effect",
     "cumulative",
+    "cumulative_brief",
     "leave_one_out",
+    "leave_one_out_brief",
     "pool",
+    "pool_brief",
     "q_profile_ci",
     "random_effects",
     "tau2_dl",
@@ -219,7 +224,40 @@ def _arrays(yi: Sequence[float], vi: Sequence[float], *, min_k: int = 1) -> tupl
 def _level_crit_z(level: float) -> float:
     if not 0.0 < level < 1.0:
         raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
-    return float(stats.norm.ppf(1.0 - (1.0 - level) / 2.0))
+    return _norm_ppf(1.0 - (1.0 - level) / 2.0)
+
+
+# Distribution helpers. The quantiles depend only on (probability, df), so they are cached; the tail
+# probabilities call the same scipy.special functions scipy.stats uses for finite arguments (stdtr, ndtr,
+# chdtrc), without its per-call argument checking, which was most of the time of a leave-one-out analysis.
+# Results are bit-for-bit those of scipy.stats (tests/test_pooling.py checks it).
+
+
+@cache
+def _norm_ppf(q: float) -> float:
+    return float(stats.norm.ppf(q))
+
+
+@cache
+def _t_ppf(q: float, df: int) -> float:
+    return float(stats.t.ppf(q, df))
+
+
+@cache
+def _chi2_ppf(q: float, df: int) -> float:
+    return float(stats.chi2.ppf(q, df))
+
+
+def _norm_sf(x: float) -> float:
+    return float(special.ndtr(-x))
+
+
+def _t_sf(x: float, df: int) -> float:
+    return float(special.stdtr(df, -x))
+
+
+def _chi2_sf(x: float, df: int) -> float:
+    return 1.0 if x <= 0 else float(special.chdtrc(df, x))
 
 
 def _fsum(x: np.ndarray) -> float:
@@ -241,8 +279,8 @@ def _two_sided_p(statistic: float, df: int | None) -> float:
     if math.isnan(statistic):
         return math.nan
     if df is None:
-        return float(2.0 * stats.norm.sf(abs(statistic)))
-    return float(2.0 * stats.t.sf(abs(statistic), df))
+        return float(2.0 * _norm_sf(abs(statistic)))
+    return float(2.0 * _t_sf(abs(statistic), df))
 
 
 def _ratio(num: float, den: float) -> float:
@@ -289,7 +327,7 @@ def common_effect(yi: Sequence[float], vi: Sequence[float], *, level: float = 0.
         weights=tuple(float(x) for x in w / sw),
         q=float(q),
         q_df=df,
-        q_p=float(stats.chi2.sf(q, df)) if df > 0 else None,
+        q_p=_chi2_sf(q, df) if df > 0 else None,
         level=float(level),
     )
 
@@ -362,7 +400,7 @@ def tau2_reml(
     y, v = _arrays(yi, vi, min_k=2)
     found = _tau2_reml_scoring(y, v, tol, max_iter)
     best, best_ll = found, _reml_loglik(y, v, found)
-    for other in _reml_other_modes(y, v, tol):
+    for other in _reml_other_modes(y, v, tol, found):
         other_ll = _reml_loglik(y, v, other)
         # Require a clear gain so that float noise between two descriptions of one mode cannot flip it.
         if other_ll > best_ll + 1e-9 * max(1.0, abs(best_ll)):
@@ -390,8 +428,12 @@ def _tau2_reml_scoring(y: np.ndarray, v: np.ndarray, tol: float, max_iter: int) 
     return _tau2_reml_bracketed(y, v, tol)
 
 
-def _reml_other_modes(y: np.ndarray, v: np.ndarray, tol: float) -> list[float]:
-    """The boundary 0 and every interior root of the REML score where it turns from + to -."""
+def _reml_other_modes(y: np.ndarray, v: np.ndarray, tol: float, found: float | None = None) -> list[float]:
+    """The boundary 0 and every interior root of the REML score where it turns from + to -.
+
+    A grid cell that contains `found` (the scoring solution) holds that same mode: it is returned as
+    `found` without solving for it again (its likelihood cannot beat `found` by the margin tau2_reml asks).
+    """
 
     def score(t: float) -> float:
         return _reml_score_parts(y, v, t)[0]
@@ -408,10 +450,12 @@ def _reml_other_modes(y: np.ndarray, v: np.ndarray, tol: float) -> list[float]:
     mu = (w * y[:, None]).sum(axis=0) / sw
     values = ((w * (y[:, None] - mu)) ** 2).sum(axis=0) - (sw - sw2 / sw)
     modes = [0.0]
-    for i in range(grid.size - 1):
-        if not values[i] > 0 >= values[i + 1]:
-            continue
+    # Cells where the sign turns from + to - (NaN compares false, as in the scalar test it replaces).
+    for i in np.flatnonzero((values[:-1] > 0) & (values[1:] <= 0)).tolist():
         t0, t1 = float(grid[i]), float(grid[i + 1])
+        if found is not None and t0 <= found <= t1:
+            modes.append(found)
+            continue
         # Re-check with the exact score: the two summations can disagree on the sign right at a root.
         if score(t0) > 0 >= score(t1):
             modes.append(float(optimize.brentq(score, t0, t1, xtol=tol, rtol=4 * np.finfo(float).eps)))
@@ -461,8 +505,8 @@ def q_profile_ci(
         raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
     df = y.size - 1
     alpha = 1.0 - level
-    target_low = float(stats.chi2.ppf(1.0 - alpha / 2.0, df))  # Q at the lower bound of tau^2
-    target_high = float(stats.chi2.ppf(alpha / 2.0, df))  # Q at the upper bound of tau^2
+    target_low = _chi2_ppf(1.0 - alpha / 2.0, df)  # Q at the lower bound of tau^2
+    target_high = _chi2_ppf(alpha / 2.0, df)  # Q at the upper bound of tau^2
     q0 = _q_stat(y, v, 0.0)
     xtol = 1e-13 if tol is None else float(tol)
 
@@ -503,13 +547,16 @@ def random_effects(
     pi_type: PIType = "metafor",
     qprofile_tol: float | None = None,
     level: float = 0.95,
+    qprofile: bool = True,
 ) -> RandomEffectsResult:
     """Random-effects meta-analysis (needs k >= 2).
 
     ``method`` selects the tau^2 estimator (``"REML"`` or ``"DL"``); ``hksj`` switches the Hartung-Knapp-
     Sidik-Jonkman CI and t(k - 1) test on (default, as in Cochrane's 2025 methods) or off (Wald z). See the
     module docstring for I^2/H^2, the Q-profile CI and the prediction-interval convention;
-    ``qprofile_tol`` is passed to ``q_profile_ci`` as ``tol``.
+    ``qprofile_tol`` is passed to ``q_profile_ci`` as ``tol``. ``qprofile=False`` skips the Q-profile CI of
+    tau^2 (its bounds and the derived tau, I^2 and H^2 bounds are then NaN), for sensitivity analyses that
+    report only the estimate, its CI and I^2 (leave-one-out, cumulative); nothing else changes.
 
     Raises:
         ValueError: for fewer than two studies, invalid input, or an unknown ``method``/``pi_type``.
@@ -535,7 +582,7 @@ def random_effects(
         if hksj_truncate:
             scale = max(1.0, scale)
         se = math.sqrt(scale / sw)
-        crit = float(stats.t.ppf(1.0 - (1.0 - level) / 2.0, df))
+        crit = _t_ppf(1.0 - (1.0 - level) / 2.0, df)
     else:
         df = None
         se = se_plain
@@ -546,7 +593,10 @@ def random_effects(
     q_df = k - 1
     s2 = _typical_within_variance(v)
     i2, h2 = _i2_h2(tau2, s2)
-    t2_lo, t2_hi = q_profile_ci(y, v, level=level, tol=qprofile_tol, tau2_hint=tau2)
+    if qprofile:
+        t2_lo, t2_hi = q_profile_ci(y, v, level=level, tol=qprofile_tol, tau2_hint=tau2)
+    else:
+        t2_lo = t2_hi = math.nan
     i2_lo, h2_lo = _i2_h2(t2_lo, s2)
     i2_hi, h2_hi = _i2_h2(t2_hi, s2)
 
@@ -554,7 +604,7 @@ def random_effects(
     pi_high: float | None = None
     if k >= 3:
         # Riley et al. (2011) use t(k - 2); metafor reuses the CI's critical value.
-        pi_crit = float(stats.t.ppf(1.0 - (1.0 - level) / 2.0, k - 2)) if pi_type == "riley" else crit
+        pi_crit = _t_ppf(1.0 - (1.0 - level) / 2.0, k - 2) if pi_type == "riley" else crit
         pi_se = math.sqrt(tau2 + se**2)
         pi_low, pi_high = float(mu - pi_crit * pi_se), float(mu + pi_crit * pi_se)
 
@@ -578,7 +628,7 @@ def random_effects(
         h2=float(h2),
         q=float(q),
         q_df=q_df,
-        q_p=float(stats.chi2.sf(q, q_df)),
+        q_p=_chi2_sf(q, q_df),
         tau2_ci_low=float(t2_lo),
         tau2_ci_high=float(t2_hi),
         tau_ci_low=float(math.sqrt(t2_lo)),
@@ -623,6 +673,7 @@ def pool(
     pi_type: PIType = "metafor",
     qprofile_tol: float | None = None,
     level: float = 0.95,
+    qprofile: bool = True,
 ) -> PoolResult:
     """Meta-analyse the studies: random effects (primary) plus common effect (sensitivity).
 
@@ -663,9 +714,73 @@ def pool(
             pi_type=pi_type,
             qprofile_tol=qprofile_tol,
             level=level,
+            qprofile=qprofile,
         ),
         common=common_effect(y, v, level=level),
     )
+
+
+@dataclass(frozen=True)
+class BriefResult:
+    """What a sensitivity analysis reports of one pool: k, and the random-effects estimate, CI and I^2.
+
+    The numbers are exactly those of ``pool(...).random`` with the default method (REML, HKSJ); without
+    the parts nobody reads in a leave-one-out or cumulative table (Q-profile CI, common effect, weights,
+    p-values), which were most of the time of those analyses. ``first`` is the first study's yi (the result
+    of a one-study "pool").
+    """
+
+    k: int
+    pooled: bool
+    first: float
+    estimate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    i2: float | None = None
+
+
+def pool_brief(yi: Sequence[float], vi: Sequence[float], *, level: float = 0.95) -> BriefResult:
+    """REML + HKSJ pooling reduced to estimate, CI and I^2 (see BriefResult); k = 1 pools nothing."""
+    y, v = _arrays(yi, vi)
+    k = int(y.size)
+    if k == 1:
+        return BriefResult(k=1, pooled=False, first=float(y[0]))
+    # The same operations, in the same order, as random_effects(method="REML", hksj=True).
+    tau2 = tau2_reml(y, v)
+    w = 1.0 / (v + tau2)
+    sw = _fsum(w)
+    mu = _fsum(w * y) / sw
+    df = k - 1
+    se = math.sqrt((_fsum(w * (y - mu) ** 2) / df) / sw)
+    crit = _t_ppf(1.0 - (1.0 - level) / 2.0, df)
+    i2, _ = _i2_h2(tau2, _typical_within_variance(v))
+    return BriefResult(
+        k=k,
+        pooled=True,
+        first=float(y[0]),
+        estimate=float(mu),
+        ci_low=float(mu - crit * se),
+        ci_high=float(mu + crit * se),
+        i2=float(i2),
+    )
+
+
+def leave_one_out_brief(yi: Sequence[float], vi: Sequence[float], *, level: float = 0.95) -> list[BriefResult]:
+    """``leave_one_out`` reduced to BriefResult (same subsets, same numbers)."""
+    y, v = _arrays(yi, vi, min_k=2)
+    keep = np.ones(y.size, dtype=bool)
+    out: list[BriefResult] = []
+    for i in range(y.size):
+        keep[:] = True
+        keep[i] = False
+        out.append(pool_brief(y[keep], v[keep], level=level))
+    return out
+
+
+def cumulative_brief(yi: Sequence[float], vi: Sequence[float], *, level: float = 0.95) -> list[BriefResult]:
+    """``cumulative`` reduced to BriefResult (same subsets, same numbers)."""
+    y, v = _arrays(yi, vi)
+    return [pool_brief(y[: i + 1], v[: i + 1], level=level) for i in range(y.size)]
 
 
 def leave_one_out(

@@ -43,11 +43,36 @@ class Exclusion:
     reason: str
 
 
+def _pairs_of(package: EvidencePackage, comparison_id: str) -> list:
+    key = ("comparison_pairs", comparison_id)
+    if key not in package.memo:
+        package.memo[key] = [p for p in package.rows("comparison_pairs") if p.comparison_id == comparison_id]
+    return package.memo[key]
+
+
+def _studies_with_regimens(package: EvidencePackage, regimens: set[str]) -> set[str]:
+    return {a.study_id for r in regimens for a in package.arms_by_regimen.get(r, ())}
+
+
 def study_arm_pairs(package: EvidencePackage, comparison_id: str) -> dict[str, list[tuple[Arm, Arm]]]:
-    """study_id -> (intervention arm, control arm) pairs matching the comparison's regimen pairs."""
-    pairs = [p for p in package.rows("comparison_pairs") if p.comparison_id == comparison_id]
+    """study_id -> (intervention arm, control arm) pairs matching the comparison's regimen pairs.
+
+    Computed once per comparison and cached on the package (callers must not modify the result).
+    """
+    key = ("study_arm_pairs", comparison_id)
+    if key not in package.memo:
+        package.memo[key] = _study_arm_pairs(package, comparison_id)
+    return package.memo[key]
+
+
+def _study_arm_pairs(package: EvidencePackage, comparison_id: str) -> dict[str, list[tuple[Arm, Arm]]]:
+    pairs = _pairs_of(package, comparison_id)
+    # Only studies with an arm of an intervention regimen can match; package order is kept.
+    candidates = _studies_with_regimens(package, {p.intervention_regimen_id for p in pairs})
     out: dict[str, list[tuple[Arm, Arm]]] = {}
     for study_id in package.studies:
+        if study_id not in candidates:
+            continue
         arms = package.arms_of(study_id)
         found = []
         for pair in pairs:
@@ -65,12 +90,13 @@ def study_arm_pairs(package: EvidencePackage, comparison_id: str) -> dict[str, l
 
 def related_single_arm_studies(package: EvidencePackage, comparison_id: str) -> list[Exclusion]:
     """Studies with an arm of a comparison's regimen but no comparator arm: shown, never pooled."""
-    pairs = [p for p in package.rows("comparison_pairs") if p.comparison_id == comparison_id]
+    pairs = _pairs_of(package, comparison_id)
     regimens = {p.intervention_regimen_id for p in pairs} | {p.control_regimen_id for p in pairs}
     contributing = study_arm_pairs(package, comparison_id)
+    candidates = _studies_with_regimens(package, regimens)
     out = []
     for study_id, study in package.studies.items():
-        if study_id in contributing:
+        if study_id in contributing or study_id not in candidates:
             continue
         if any(a.regimen_id in regimens for a in package.arms_of(study_id)):
             reason = (

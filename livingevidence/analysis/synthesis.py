@@ -10,6 +10,8 @@ Pooling rules enforced here (and stated on every comparison page):
 from __future__ import annotations
 
 import math
+import multiprocessing
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -155,50 +157,66 @@ def _finish(a: OutcomeAnalysis) -> OutcomeAnalysis:
             r.weight = 100 * w
     if len(usable) >= 3:
         for label, res in zip(
-            labels, pooling.leave_one_out([r.yi for r in usable], [r.vi for r in usable], labels), strict=True
+            labels,
+            pooling.leave_one_out_brief([r.yi for r in usable], [r.vi for r in usable]),
+            strict=True,
         ):
             a.leave_one_out.append({"omitted": label, **_brief(a, res)})
     if len(usable) >= 2:
         for label, res in zip(
-            labels, pooling.cumulative([r.yi for r in usable], [r.vi for r in usable], labels), strict=True
+            labels,
+            pooling.cumulative_brief([r.yi for r in usable], [r.vi for r in usable]),
+            strict=True,
         ):
             a.cumulative.append({"added": label, **_brief(a, res)})
     return a
 
 
-def _brief(a: OutcomeAnalysis, res: pooling.PoolResult) -> dict[str, Any]:
-    if not res.pooled or res.random is None:
-        return {"k": res.k, "estimate": a.natural(res.yi[0]), "ci_low": None, "ci_high": None, "pooled": False}
-    r = res.random
+def _brief(a: OutcomeAnalysis, res: pooling.BriefResult) -> dict[str, Any]:
+    if not res.pooled:
+        return {"k": res.k, "estimate": a.natural(res.first), "ci_low": None, "ci_high": None, "pooled": False}
     return {
         "k": res.k,
-        "estimate": a.natural(r.estimate),
-        "ci_low": a.natural(r.ci_low),
-        "ci_high": a.natural(r.ci_high),
-        "i2": r.i2,
+        "estimate": a.natural(res.estimate),
+        "ci_low": a.natural(res.ci_low),
+        "ci_high": a.natural(res.ci_high),
+        "i2": res.i2,
         "pooled": True,
     }
 
 
+def _index(package: EvidencePackage, name: str, rows: Any, key: Any) -> dict:
+    """A per-package index: key(row) -> the FIRST row with that key, in file order (built once, cached).
+
+    It answers exactly what `next(r for r in rows if key(r) == k)` answered, without a scan per question.
+    """
+    memo_key = ("synthesis-index", name)
+    if memo_key not in package.memo:
+        index: dict = {}
+        for row in rows:
+            index.setdefault(key(row), row)
+        package.memo[memo_key] = index
+    return package.memo[memo_key]
+
+
+def _hr_index(package: EvidencePackage) -> dict:
+    hrs = (e for e in package.rows("effects") if e.measure == "HR" and e.estimate is not None)
+    return _index(
+        package,
+        "hr",
+        hrs,
+        lambda e: (e.population_id, e.outcome, e.analysis, e.intervention_arm_id, e.control_arm_id),
+    )
+
+
 def _hr_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
     out = []
-    hrs = [e for e in package.rows("effects") if e.measure == "HR" and e.estimate is not None]
+    hrs = _hr_index(package)
     for outcome in ("OS", "PFS", "TTP"):
         for analysis in ("univariable", "multivariable"):
 
             def find(p, i, c, outcome=outcome, analysis=analysis):
-                return next(
-                    (
-                        e
-                        for e in hrs
-                        if e.population_id == p.population_id
-                        and e.outcome == outcome
-                        and e.analysis == analysis
-                        and e.intervention_arm_id == i.arm_id
-                        and e.control_arm_id == c.arm_id
-                    ),
-                    None,
-                )
+                return hrs.get((p.population_id, outcome, analysis, i.arm_id, c.arm_id))
 
             contrasts, excl = choose_contrasts(package, cid, lambda p, i, c, f=find: f(p, i, c) is not None)
             if not contrasts:
@@ -251,19 +269,12 @@ def _hr_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusion]
 
 def _count_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
     out = []
-    resp = package.rows("response")
+    resp = _index(package, "response", package.rows("response"), lambda r: (r.population_id, r.arm_id, r.criterion))
     for outcome in ("ORR", "DCR"):
         for criterion in ("mRECIST", "RECIST 1.1"):
 
             def get(p, arm, criterion=criterion):
-                return next(
-                    (
-                        r
-                        for r in resp
-                        if r.population_id == p.population_id and r.arm_id == arm.arm_id and r.criterion == criterion
-                    ),
-                    None,
-                )
+                return resp.get((p.population_id, arm.arm_id, criterion))
 
             def events(r, outcome=outcome):
                 return None if r is None else (r.orr_events if outcome == "ORR" else r.dcr_events)
@@ -325,21 +336,16 @@ def _count_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusi
 def _ae_analyses(package: EvidencePackage, cid: str) -> list[OutcomeAnalysis]:
     out = []
     aes = [a for a in package.rows("adverse_events") if a.arm_id and a.events is not None and a.grade in AE_BANDS]
-    keys = sorted({(_norm_term(a.term), AE_BANDS[a.grade]) for a in aes})
+    index = _index(
+        package, "adverse_events", aes, lambda a: (a.population_id, a.arm_id, _norm_term(a.term), AE_BANDS[a.grade])
+    )
+    if ("ae-keys",) not in package.memo:
+        package.memo[("ae-keys",)] = sorted({(term, band) for (_p, _a, term, band) in index})
+    keys = package.memo[("ae-keys",)]
     for term, band in keys:
 
         def get(p, arm, term=term, band=band):
-            return next(
-                (
-                    a
-                    for a in aes
-                    if a.population_id == p.population_id
-                    and a.arm_id == arm.arm_id
-                    and _norm_term(a.term) == term
-                    and AE_BANDS[a.grade] == band
-                ),
-                None,
-            )
+            return index.get((p.population_id, arm.arm_id, term, band))
 
         contrasts, _ = choose_contrasts(
             package, cid, lambda p, i, c, g=get: g(p, i) is not None and g(p, c) is not None
@@ -387,8 +393,49 @@ def _ae_analyses(package: EvidencePackage, cid: str) -> list[OutcomeAnalysis]:
     return out
 
 
+def _positions(package: EvidencePackage, table: str) -> dict[int, int]:
+    """id(row) -> its position in the table (to put rows gathered from an index back in file order)."""
+    key = ("positions", table)
+    if key not in package.memo:
+        package.memo[key] = {id(row): i for i, row in enumerate(package.rows(table))}
+    return package.memo[key]
+
+
 def _measure_name(measure: str) -> str:
     return {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference", "HR": "hazard ratio"}[measure]
+
+
+#: Below this many comparisons the analysis runs in this process (starting workers would cost more).
+PARALLEL_MIN_COMPARISONS = 8
+_WORKER_PACKAGE: EvidencePackage | None = None
+
+
+def _synthesise_in_worker(comparison_id: str) -> ComparisonSynthesis:
+    assert _WORKER_PACKAGE is not None
+    return synthesise(_WORKER_PACKAGE, comparison_id)
+
+
+def synthesise_all(package: EvidencePackage, workers: int | None = None) -> dict[str, ComparisonSynthesis]:
+    """Every comparison's synthesis, in comparison order.
+
+    Comparisons are independent, so with several CPUs and enough comparisons they are analysed in forked
+    worker processes (each inherits the loaded package; results come back pickled). The results are the same
+    as `synthesise` one by one. `workers=1` forces one process.
+    """
+    global _WORKER_PACKAGE
+    ids = list(package.comparisons)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    n = min(workers or cpus, len(ids))
+    if n <= 1 or len(ids) < PARALLEL_MIN_COMPARISONS or "fork" not in multiprocessing.get_all_start_methods():
+        return {cid: synthesise(package, cid) for cid in ids}
+    _WORKER_PACKAGE = package
+    try:
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            # Interleaved chunks: neighbouring comparisons (a family) cost about the same.
+            results = pool.map(_synthesise_in_worker, ids, chunksize=1)
+    finally:
+        _WORKER_PACKAGE = None
+    return dict(zip(ids, results, strict=True))
 
 
 def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthesis:
@@ -408,14 +455,12 @@ def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthe
         if key not in seen:
             seen.add(key)
             unique_excl.append(x)
-    study_ids = {c.study.study_id for c in contributing}
-    medians = [
-        s
-        for s in package.rows("survival")
-        if package.arms[s.arm_id].study_id in study_ids
-        and any(
-            s.population_id == c.population.population_id and s.arm_id in (c.intervention.arm_id, c.control.arm_id)
-            for c in contributing
-        )
-    ]
+    wanted = {(c.population.population_id, arm.arm_id) for c in contributing for arm in (c.intervention, c.control)}
+    by_study = package.by_study("survival")
+    position = _positions(package, "survival")
+    candidates = [s for sid in dict.fromkeys(c.study.study_id for c in contributing) for s in by_study.get(sid, ())]
+    medians = sorted(
+        (s for s in candidates if (s.population_id, s.arm_id) in wanted),
+        key=lambda s: position[id(s)],
+    )
     return ComparisonSynthesis(comparison_id, contributing, unique_excl, analyses, medians)

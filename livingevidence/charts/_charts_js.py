@@ -100,7 +100,9 @@ CHARTS_JS = r"""/* Living evidence charts: renders <div class="le-chart" data-ve
       renderer: "svg",
       ast: true,
       defaultStyle: false,
-      tooltip: {theme: dark ? "dark" : "light"},
+      // disableDefaultStyle: vega-tooltip would inject a <style> element, which the site's CSP (style-src 'self')
+      // blocks; its rules are in site.css instead.
+      tooltip: {theme: dark ? "dark" : "light", disableDefaultStyle: true},
     };
     return vegaEmbed(el, spec, options).then(function (result) {
       views.push({el: el, result: result});

@@ -87,6 +87,10 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def light_config() -> dict[str, Any]:
     """The Vega-Lite `config` every chart spec carries: fonts, sizes, transparent background, light colours."""
     layout: dict[str, Any] = {
+        # The chart's container is role="img" with the one-sentence description as its name, and the data table
+        # below is the text alternative: Vega's per-mark ARIA roles would only add unnamed "images" inside it.
+        "aria": False,
+        "mark": {"aria": False},
         "background": "transparent",
         "font": FONT,
         "padding": 4,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from livingevidence.checks.registry import RULES, Rule, problem
+from livingevidence.checks.registry import RULES, ProblemList, Rule, problem
 from livingevidence.report import Problem, Report
 
 __all__ = ["RULES", "Rule", "run_validate", "validate_package"]
@@ -49,11 +49,12 @@ def validate_package(path: Path | str) -> Report:
             )
         )
         return Report(problems, base=loaded.base)
+    found = ProblemList()  # at most MAX_PROBLEMS_PER_RULE per file and rule: bounded memory on huge packages
     for registered in (*rules.CHECKS, *consistency.CHECKS):
         try:
-            problems.extend(registered.function(ctx))
+            found.extend(registered.function(ctx))
         except Exception as exc:  # a check must not hide the other problems
-            problems.append(
+            found.add(
                 problem(
                     "internal-error",
                     loaded.descriptor_file,
@@ -63,7 +64,7 @@ def validate_package(path: Path | str) -> Report:
                     f"{type(exc).__name__}: {exc}",
                 )
             )
-    return Report(_dedupe(problems), base=loaded.base)
+    return Report(_dedupe([*problems, *found.finish()]), base=loaded.base)
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

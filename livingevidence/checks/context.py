@@ -26,6 +26,7 @@ class Context:
         self.loaded = loaded
         self.studies = _first_by(loaded.rows("studies"), "study_id")
         self.arms = _first_by(loaded.rows("arms"), "arm_id")
+        self._arms_by_study: dict[Any, list[str]] | None = None
         self.populations = _first_by(loaded.rows("populations"), "population_id")
         self.regimens = _first_by(loaded.rows("regimens"), "regimen_id")
         self.comparisons = _first_by(loaded.rows("comparisons"), "comparison_id")
@@ -71,8 +72,13 @@ class Context:
         return rec.get("study_id") if rec is not None else None
 
     def arms_of_study(self, study: str) -> list[str]:
-        """Arm ids of a study, in file order."""
-        return [a for a, rec in self.arms.items() if rec.get("study_id") == study]
+        """Arm ids of a study, in file order (indexed once: checks ask for every study)."""
+        if self._arms_by_study is None:
+            index: dict[Any, list[str]] = {}
+            for a, rec in self.arms.items():
+                index.setdefault(rec.get("study_id"), []).append(a)
+            self._arms_by_study = index
+        return list(self._arms_by_study.get(study, ()))
 
     def n_of(self, population: str | None, arm: str | None) -> int | None:
         """The n of an arm in a population; with ``arm`` None, the population's n (sum over its arms)."""
@@ -144,14 +150,18 @@ def check(registry: list[Check], *rules: str) -> Callable[[CheckFunction], Check
     return register
 
 
+#: No paper prints more decimals; more (e.g. '1e-999999999') would make Decimal arithmetic fail or crawl.
+MAX_DECIMALS = 20
+
+
 def decimals(raw: str) -> int:
-    """Number of decimals a number was printed with ('66.0' -> 1, '21' -> 0, '1e-3' -> 3)."""
+    """Number of decimals a number was printed with ('66.0' -> 1, '21' -> 0, '1e-3' -> 3), at most MAX_DECIMALS."""
     text = raw.strip()
     try:
         exponent = Decimal(text).as_tuple().exponent
     except (InvalidOperation, ValueError):
         return 0
-    return max(0, -exponent) if isinstance(exponent, int) else 0
+    return min(max(0, -exponent), MAX_DECIMALS) if isinstance(exponent, int) else 0
 
 
 def fmt(value: Any) -> str:

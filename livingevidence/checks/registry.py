@@ -15,11 +15,12 @@ Layers:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from livingevidence.report import Problem, Severity
 
-__all__ = ["RULES", "Rule", "problem"]
+__all__ = ["MAX_PROBLEMS_PER_RULE", "RULES", "ProblemList", "Rule", "problem"]
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,18 @@ _STRUCTURE = _rules(
         "foreign-key",
         "A cell refers to a row that does not exist in another table.",
         "add the referenced row to the other table, or fix the id",
+    ),
+    (
+        "too-large",
+        "A file, a cell or the descriptor's nesting is beyond the validator's limits (docs/contribute.md lists "
+        "them), which keep validation within bounded time and memory.",
+        "split or shorten the data so that it fits the limits in docs/contribute.md",
+    ),
+    (
+        "control-character",
+        "Text contains an invisible control character (a C0 or C1 control other than tab and line breaks, or a "
+        "bidirectional override that displays the text around it reversed).",
+        "delete the character: retype the text around the position shown",
     ),
     (
         "internal-error",
@@ -362,6 +375,10 @@ _CONSISTENCY = _rules(
 
 RULES: dict[str, Rule] = {r.id: r for r in (*_STRUCTURE, *_MEANING, *_CONSISTENCY)}
 
+#: At most this many problems of one rule in one file are listed; the rest are counted in one last problem, so that
+#: a huge broken file gives a readable report in bounded memory.
+MAX_PROBLEMS_PER_RULE = 200
+
 
 def problem(
     rule: str,
@@ -386,3 +403,46 @@ def problem(
         hint=spec.hint if hint is None else hint,
         severity=spec.severity,
     )
+
+
+class ProblemList:
+    """Problems in the order found, at most ``limit`` per (file, rule); the rest are only counted.
+
+    ``finish()`` returns the kept problems followed, for each (file, rule) over the limit, by one problem of the
+    same rule (so the same severity) saying how many more there are.
+    """
+
+    def __init__(self, limit: int = MAX_PROBLEMS_PER_RULE) -> None:
+        self.limit = limit
+        self.problems: list[Problem] = []
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def add(self, p: Problem) -> None:
+        """Keep ``p`` unless its file already has ``limit`` problems of its rule."""
+        key = (p.file, p.rule)
+        n = self._counts.get(key, 0) + 1
+        self._counts[key] = n
+        if n <= self.limit:
+            self.problems.append(p)
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Add problems one by one (a generator is consumed without holding all of it)."""
+        for p in problems:
+            self.add(p)
+
+    def finish(self) -> list[Problem]:
+        """The kept problems, and one summary problem per (file, rule) that went over the limit."""
+        out = list(self.problems)
+        for (file, rule), n in self._counts.items():
+            if n > self.limit:
+                out.append(
+                    problem(
+                        rule,
+                        file,
+                        None,
+                        None,
+                        f"{n - self.limit} more problems of this rule in this file are not listed "
+                        f"(the first {self.limit} are)",
+                    )
+                )
+        return out

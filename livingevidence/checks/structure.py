@@ -20,7 +20,10 @@ import difflib
 import io
 import json
 import math
+import os
 import re
+import stat
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,10 +31,20 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from livingevidence.checks.data import Loaded, Record, Table
-from livingevidence.checks.registry import problem
+from livingevidence.checks.registry import ProblemList, problem
 from livingevidence.report import Problem
 
-__all__ = ["EXPECTED_RESOURCES", "NEEDED_FIELDS", "load_package"]
+__all__ = [
+    "EXPECTED_RESOURCES",
+    "MAX_CELL_CHARS",
+    "MAX_DESCRIPTOR_BYTES",
+    "MAX_JSON_DEPTH",
+    "MAX_PACKAGE_BYTES",
+    "MAX_RESOURCES",
+    "MAX_TABLE_BYTES",
+    "NEEDED_FIELDS",
+    "load_package",
+]
 
 DESCRIPTOR_NAME = "datapackage.json"
 
@@ -148,7 +161,22 @@ NEEDED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 RESOURCE_NAME = re.compile(r"^[a-z0-9._-]+$")
+# The package name and version become part of file names and addresses (the zip download, snapshot paths).
+PACKAGE_NAME = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*$")
+VERSION = re.compile(r"^\d{1,6}\.\d{1,6}\.\d{1,6}$")
 MAX_ENCODING_PROBLEMS = 10
+
+# Limits (documented in docs/contribute.md): beyond them the validator reports `too-large` instead of spending
+# unbounded time or memory. The validator holds every row in memory, about 25 bytes per byte of CSV.
+MAX_DESCRIPTOR_BYTES = 4 * 1024 * 1024
+MAX_TABLE_BYTES = 32 * 1024 * 1024
+MAX_PACKAGE_BYTES = 96 * 1024 * 1024
+MAX_CELL_CHARS = 131_072  # the csv module's field size limit
+MAX_JSON_DEPTH = 64
+MAX_RESOURCES = 100
+# C0 controls other than tab, line feed and carriage return; DEL and the C1 controls; the two bidirectional
+# overrides (U+202D, U+202E), which display the text after them reversed (embeddings and isolates are allowed).
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202d\u202e]")
 
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 P_VALUE_HINT = "write the p-value as printed, e.g. 0.041, <0.001, >0.05 or 1 (no 'p =', no '%')"
@@ -191,7 +219,7 @@ def _q(value: object, limit: int = 60) -> str:
     text = str(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return repr(text) if any(ord(c) < 32 for c in text) else f"'{text}'"
+    return repr(text) if any(ord(c) < 32 for c in text) or CONTROL_CHARACTERS.search(text) else f"'{text}'"
 
 
 def _suggest(value: str, choices: Iterable[str]) -> str:
@@ -236,14 +264,9 @@ class _Resource:
     usable: bool = True
 
 
-class _Collector:
-    """Collects the problems of the structure layer, in the order found."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, p: Problem) -> None:
-        self.problems.append(p)
+class _Collector(ProblemList):
+    """Collects the problems of the structure layer, in the order found (at most MAX_PROBLEMS_PER_RULE per
+    file and rule, so a huge broken file cannot exhaust memory with problems)."""
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -257,49 +280,54 @@ def load_package(path: Path | str) -> tuple[Loaded | None, list[Problem]]:
     Never raises.
     """
     out = _Collector()
-    path = Path(path)
     try:
-        located = _locate(path, out)
-        if located is None:
-            return None, out.problems
-        base, descriptor_file = located
-        loaded = Loaded(base=base, descriptor_file=descriptor_file)
-        text = _read_descriptor(base / descriptor_file, descriptor_file, out)
-        if text is None:
-            return None, out.problems
-        descriptor = _parse_descriptor(text, descriptor_file, out)
-        if descriptor is None:
-            return None, out.problems
-        resources = _check_descriptor(descriptor, text, base, descriptor_file, out)
-        if resources is None:
-            return None, out.problems
-        _check_metadata(descriptor, resources, text, descriptor_file, out)
-        _build_schemas(resources, text, descriptor_file, out)
-        _check_foreign_key_targets(resources, descriptor_file, out)
-        for res in resources.values():
-            if not res.usable or res.path is None:
-                loaded.failed.add(res.name)
-                continue
-            try:
-                table = _read_table(base, res, out)
-            except Exception as exc:  # pragma: no cover - defensive: a bug must not become a traceback
-                out.add(
-                    problem(
-                        "internal-error", res.path, None, None, f"reading the table failed: {type(exc).__name__}: {exc}"
-                    )
-                )
-                table = None
-            if table is None:
-                loaded.failed.add(res.name)
-            else:
-                loaded.tables[res.name] = table
-        _check_foreign_keys(resources, loaded, out)
-        return loaded, out.problems
+        loaded = _load(Path(path), out)
     except Exception as exc:  # pragma: no cover - defensive
         out.add(
             problem("internal-error", str(path), None, None, f"the structure check failed: {type(exc).__name__}: {exc}")
         )
-        return None, out.problems
+        loaded = None
+    return loaded, out.finish()
+
+
+def _load(path: Path, out: _Collector) -> Loaded | None:
+    located = _locate(path, out)
+    if located is None:
+        return None
+    base, descriptor_file = located
+    loaded = Loaded(base=base, descriptor_file=descriptor_file)
+    text = _read_descriptor(base / descriptor_file, descriptor_file, out)
+    if text is None:
+        return None
+    descriptor = _parse_descriptor(text, descriptor_file, out)
+    if descriptor is None:
+        return None
+    resources = _check_descriptor(descriptor, text, base, descriptor_file, out)
+    if resources is None:
+        return None
+    _check_metadata(descriptor, resources, text, descriptor_file, out)
+    _build_schemas(resources, text, descriptor_file, out)
+    _check_foreign_key_targets(resources, descriptor_file, out)
+    _check_package_size(base, resources, descriptor_file, out)
+    for res in resources.values():
+        if not res.usable or res.path is None:
+            loaded.failed.add(res.name)
+            continue
+        try:
+            table = _read_table(base, res, out)
+        except Exception as exc:  # pragma: no cover - defensive: a bug must not become a traceback
+            out.add(
+                problem(
+                    "internal-error", res.path, None, None, f"reading the table failed: {type(exc).__name__}: {exc}"
+                )
+            )
+            table = None
+        if table is None:
+            loaded.failed.add(res.name)
+        else:
+            loaded.tables[res.name] = table
+    _check_foreign_keys(resources, loaded, out)
+    return loaded
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -326,11 +354,53 @@ def _locate(path: Path, out: _Collector) -> tuple[Path, str] | None:
     return path.parent, path.name
 
 
+class _Refused(Exception):
+    """A file that is not read: not a regular file, outside the package, or too large."""
+
+    def __init__(self, rule: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.rule, self.message, self.hint = rule, message, hint
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{n} bytes"
+
+
+def _read_limited(path: Path, limit: int, inside: Path | None = None) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (inside the directory ``inside`` when given).
+
+    Devices, pipes and directories are refused before they are opened (reading /dev/zero never ends; opening a
+    pipe blocks), and at most ``limit + 1`` bytes are ever read. Raises _Refused or OSError.
+    """
+    resolved = path.resolve(strict=True)
+    if inside is not None and not resolved.is_relative_to(inside.resolve()):
+        raise _Refused(
+            "file-unreadable",
+            "the file is a link to a file outside the package directory",
+            "replace the link with the file itself",
+        )
+    info = os.stat(resolved)
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a directory" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+        raise _Refused("file-unreadable", f"the path is {kind}, not a file", "point the path at a CSV file")
+    if info.st_size > limit:
+        raise _Refused("too-large", f"the file is {_mb(info.st_size)}, more than the limit of {_mb(limit)}")
+    with resolved.open("rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:  # the file grew while being read
+        raise _Refused("too-large", f"the file is more than the limit of {_mb(limit)}")
+    return data
+
+
 def _read_descriptor(path: Path, name: str, out: _Collector) -> str | None:
     try:
-        raw = path.read_bytes()
+        raw = _read_limited(path, MAX_DESCRIPTOR_BYTES)
+    except _Refused as exc:
+        rule = "too-large" if exc.rule == "too-large" else "descriptor-json"
+        out.add(problem(rule, name, None, None, f"the descriptor is not read: {exc.message}", exc.hint))
+        return None
     except OSError as exc:
-        out.add(problem("descriptor-json", name, None, None, f"cannot read the descriptor: {exc.strerror}"))
+        out.add(problem("descriptor-json", name, None, None, f"cannot read the descriptor: {exc.strerror or exc}"))
         return None
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
@@ -365,9 +435,43 @@ def _parse_descriptor(text: str, name: str, out: _Collector) -> dict[str, Any] |
             )
         )
         return None
-    except (ValueError, RecursionError) as exc:
+    except RecursionError:
+        out.add(
+            problem(
+                "too-large",
+                name,
+                None,
+                None,
+                f"the JSON is nested more deeply than the limit of {MAX_JSON_DEPTH} levels",
+            )
+        )
+        return None
+    except ValueError as exc:
         out.add(problem("descriptor-json", name, None, None, f"invalid JSON: {exc}"))
         return None
+    depth, controls = _walk_json(descriptor)
+    if depth > MAX_JSON_DEPTH:
+        out.add(
+            problem(
+                "too-large",
+                name,
+                None,
+                None,
+                f"the JSON is nested {depth} levels deep, more than the limit of {MAX_JSON_DEPTH}",
+                "a data package descriptor needs fewer than 10 levels; remove the nested values",
+            )
+        )
+        return None
+    for where, value in controls:
+        out.add(
+            problem(
+                "control-character",
+                name,
+                _line_of(text, re.compile(re.escape(json.dumps(value, ensure_ascii=False)[1:-1])))[0],
+                None,
+                f"the text at {where} contains {_describe_control(value)}",
+            )
+        )
     if not isinstance(descriptor, dict):
         out.add(
             problem(
@@ -383,10 +487,56 @@ def _parse_descriptor(text: str, name: str, out: _Collector) -> dict[str, Any] |
     return descriptor
 
 
+def _walk_json(value: Any) -> tuple[int, list[tuple[str, str]]]:
+    """Depth of a parsed JSON value (iteratively: no recursion limit) and its strings with control characters,
+    each with its path (e.g. ``resources[2].title``)."""
+    deepest = 0
+    controls: list[tuple[str, str]] = []
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        item, depth, where = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        if isinstance(item, dict):
+            for k, v in item.items():
+                if CONTROL_CHARACTERS.search(k):
+                    controls.append((f"{where or 'the top level'} (a key)", k))
+                stack.append((v, depth + 1, f"{where}.{k}" if where else str(k)))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1, f"{where}[{i}]") for i, v in enumerate(item))
+        elif isinstance(item, str) and CONTROL_CHARACTERS.search(item):
+            controls.append((where or "the top level", item))
+    return deepest, sorted(controls)
+
+
+def _describe_control(text: str) -> str:
+    """'U+0007 (a control character) at character 5' for the first control character of ``text``."""
+    m = CONTROL_CHARACTERS.search(text)
+    if m is None:  # pragma: no cover - only called on text that has one
+        return "no control character"
+    char = m.group()
+    name = unicodedata.name(char, "")
+    kind = f"the bidirectional override {name}" if name else "a control character"
+    return f"U+{ord(char):04X} ({kind}) at character {m.start() + 1}"
+
+
 def _check_descriptor(
     descriptor: dict[str, Any], text: str, base: Path, name: str, out: _Collector
 ) -> dict[str, _Resource] | None:
     resources_desc = descriptor.get("resources")
+    if isinstance(resources_desc, list) and len(resources_desc) > MAX_RESOURCES:
+        out.add(
+            problem(
+                "too-large",
+                name,
+                None,
+                None,
+                f"the descriptor declares {len(resources_desc)} resources, more than the limit of {MAX_RESOURCES}",
+                f"declare the {len(EXPECTED_RESOURCES)} tables of the data package (see docs/contribute.md)",
+            )
+        )
+        return None
     if not isinstance(resources_desc, list) or not resources_desc:
         line, _ = _line_of(text, re.compile(r'"resources"\s*:'))
         out.add(
@@ -548,6 +698,23 @@ def _check_metadata(
         m = _PROPERTY.search(note)
         line = _line_of(text, re.compile(re.escape(json.dumps(m.group(1))) + r"\s*:"))[0] if m else None
         out.add(problem("descriptor-invalid", name, line, None, f"the package metadata is invalid: {note}"))
+    for key, pattern, hint in (
+        ("name", PACKAGE_NAME, "use lower-case letters and digits, separated by single '-', '_' or '.'"),
+        ("version", VERSION, "write the data version as MAJOR.MINOR.PATCH, e.g. 1.2.0 (see docs/contribute.md)"),
+    ):
+        value = descriptor.get(key)
+        if isinstance(value, str) and not pattern.match(value):
+            line = _line_of(text, re.compile(re.escape(json.dumps(key)) + r"\s*:"))[0]
+            out.add(
+                problem(
+                    "descriptor-invalid",
+                    name,
+                    line,
+                    None,
+                    f"the package {key} {_q(value)} is not usable in file names and addresses",
+                    hint,
+                )
+            )
     for res in resources.values():
         if not res.usable:
             continue
@@ -558,6 +725,32 @@ def _check_metadata(
         for error in errors:
             note = str(getattr(error, "note", "") or error)
             out.add(problem("descriptor-invalid", name, res.line, None, f"resource '{res.name}' is invalid: {note}"))
+
+
+def _check_package_size(base: Path, resources: dict[str, _Resource], name: str, out: _Collector) -> None:
+    """Refuse to read any table when the declared files together are larger than MAX_PACKAGE_BYTES."""
+    total = 0
+    for res in resources.values():
+        if res.usable and res.path is not None:
+            try:
+                size = os.stat(base / res.path).st_size
+            except OSError:
+                continue  # reported when the table is read
+            if size <= MAX_TABLE_BYTES:  # a larger file is refused on its own, unread
+                total += size
+    if total > MAX_PACKAGE_BYTES:
+        out.add(
+            problem(
+                "too-large",
+                name,
+                None,
+                None,
+                f"the tables are {_mb(total)} together, more than the limit of {_mb(MAX_PACKAGE_BYTES)}; "
+                "no table was read",
+            )
+        )
+        for res in resources.values():
+            res.usable = False
 
 
 def _check_resource_path(res: dict[str, Any], label: str, name: str, line: int | None, out: _Collector) -> str | None:
@@ -800,7 +993,10 @@ def _read_table(base: Path, res: _Resource, out: _Collector) -> Table | None:
         )
         return None
     try:
-        data = full.read_bytes()
+        data = _read_limited(full, MAX_TABLE_BYTES, inside=base)
+    except _Refused as exc:
+        out.add(problem(exc.rule, file, None, None, exc.message, exc.hint))
+        return None
     except OSError as exc:
         out.add(problem("file-unreadable", file, None, None, f"cannot read the file: {exc.strerror or exc}"))
         return None
@@ -844,10 +1040,23 @@ def _read_table(base: Path, res: _Resource, out: _Collector) -> Table | None:
         )
         data = data[len(codecs.BOM_UTF8) :]
     text, bad_lines = _decode(data, encoding)
+    del data
     try:
         records = _parse_csv(text, res)
     except csv.Error as exc:
         line = getattr(exc, "line", None)
+        if "field larger than field limit" in str(exc):
+            out.add(
+                problem(
+                    "too-large",
+                    file,
+                    line,
+                    None,
+                    f"a cell starting on this line is longer than {MAX_CELL_CHARS} characters, the limit for a cell",
+                    "shorten the cell; if the row should not be this long, look for an unclosed quote",
+                )
+            )
+            return None
         out.add(
             problem(
                 "csv-syntax",
@@ -877,7 +1086,8 @@ def _read_table(base: Path, res: _Resource, out: _Collector) -> Table | None:
     if positions is None:
         _report_encoding_unmapped(file, bad_lines, out)
         return None
-    return _read_rows(file, records[1:], labels, positions, bad_lines, res, out)
+    controls = CONTROL_CHARACTERS.search(text) is not None  # cells are searched only when the file has any
+    return _read_rows(file, records[1:], labels, positions, bad_lines, res, out, controls)
 
 
 def _decode(data: bytes, encoding: str) -> tuple[str, dict[int, str]]:
@@ -919,6 +1129,8 @@ def _parse_csv(text: str, res: _Resource) -> list[tuple[int, int, list[str]]]:
     reader = csv.reader(io.StringIO(text, newline=""), **_dialect(res))
     records: list[tuple[int, int, list[str]]] = []
     previous = 0
+    # The limit is process-wide and Frictionless raises it to 2 GB when it loads its CSV plugin: set ours here.
+    saved = csv.field_size_limit(MAX_CELL_CHARS)
     try:
         for cells in reader:
             records.append((previous + 1, reader.line_num, cells))
@@ -926,6 +1138,8 @@ def _parse_csv(text: str, res: _Resource) -> list[tuple[int, int, list[str]]]:
     except csv.Error as exc:
         exc.line = previous + 1  # type: ignore[attr-defined]
         raise
+    finally:
+        csv.field_size_limit(saved)
     if not records:
         records.append((1, 1, []))
     return records
@@ -1026,6 +1240,7 @@ def _read_rows(
     bad_lines: dict[int, str],
     res: _Resource,
     out: _Collector,
+    controls: bool = False,
 ) -> Table:
     table = Table(name=res.name, file=file, fields=res.fields)
     descriptors = {str(f.get("name")): f for f in res.fields}
@@ -1090,6 +1305,11 @@ def _read_rows(
                 encoding_problems.append(
                     problem("encoding", file, start, name, f"bytes that are not UTF-8 in {_q(bad_lines[bad_here[0]])}")
                 )
+                continue
+            if controls and CONTROL_CHARACTERS.search(cell):
+                bad.add(name)
+                values[name] = None
+                out.add(problem("control-character", file, start, name, f"the cell contains {_describe_control(cell)}"))
                 continue
             reader = res.readers.get(name)
             if reader is None:

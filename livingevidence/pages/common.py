@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,8 +54,16 @@ def page_href(from_md: str, to_md: str, anchor: str = "") -> str:
     return rel + (f"#{anchor}" if anchor else "")
 
 
+_INTERNAL_HREF = re.compile(r"^[A-Za-z0-9._~/-]*(#[A-Za-z0-9._-]*)?$")
+
+
 def link(href: str, text: str) -> Markup:
-    """An internal link; both parts escaped."""
+    """An internal link (a relative path built from ids, never from contributor text); both parts escaped.
+
+    Raises ValueError for anything but a relative path, so no scheme (javascript:, data:, ...) can reach an href.
+    """
+    if not _INTERNAL_HREF.match(href) or href.startswith("//"):
+        raise ValueError(f"not an internal link: {href!r}")
     return Markup('<a href="{}">{}</a>').format(href, text)
 
 

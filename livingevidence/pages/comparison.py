@@ -214,14 +214,7 @@ def descriptive_rows(
             }
             if c.intervention.arm_id not in med or c.control.arm_id not in med:
                 continue
-            test = next(
-                (
-                    e
-                    for e in package.rows("effects")
-                    if e.population_id == c.population.population_id and e.outcome == outcome and e.measure == "test"
-                ),
-                None,
-            )
+            test = _first_test(package).get((c.population.population_id, outcome))
             p = f", {p_text(test.p_value)}" if test and test.p_value else ""
             parts.append(f"{c.label}: median {_m(med[c.intervention.arm_id])} vs {_m(med[c.control.arm_id])} months{p}")
             patients += c.n_intervention + c.n_control
@@ -238,12 +231,11 @@ def descriptive_rows(
                 ]
             )
     binary = package.rows("binary_outcomes")
+    binary_by = _binary_by_population(package)
     for outcome in dict.fromkeys(b.outcome for b in binary):
         parts, patients, k = [], 0, 0
         for c in syn.contributing:
-            got = {
-                b.arm_id: b for b in binary if b.population_id == c.population.population_id and b.outcome == outcome
-            }
+            got = binary_by.get((c.population.population_id, outcome), {})
             if c.intervention.arm_id in got and c.control.arm_id in got:
                 bi, bc = got[c.intervention.arm_id], got[c.control.arm_id]
                 p = f" ({p_text(bi.p_value)})" if bi.p_value else ""
@@ -262,6 +254,29 @@ def descriptive_rows(
                 ]
             )
     return rows
+
+
+def _first_test(package: EvidencePackage) -> dict[tuple[str, str], Any]:
+    """(population, outcome) -> the first 'test' row of effects (indexed once per package)."""
+    key = ("pages-first-test",)
+    if key not in package.memo:
+        index: dict[tuple[str, str], Any] = {}
+        for e in package.rows("effects"):
+            if e.measure == "test":
+                index.setdefault((e.population_id, e.outcome), e)
+        package.memo[key] = index
+    return package.memo[key]
+
+
+def _binary_by_population(package: EvidencePackage) -> dict[tuple[str, str], dict[str, Any]]:
+    """(population, outcome) -> {arm: row}, the last row per arm winning as in a dict comprehension."""
+    key = ("pages-binary",)
+    if key not in package.memo:
+        index: dict[tuple[str, str], dict[str, Any]] = {}
+        for b in package.rows("binary_outcomes"):
+            index.setdefault((b.population_id, b.outcome), {})[b.arm_id] = b
+        package.memo[key] = index
+    return package.memo[key]
 
 
 BINARY_LABELS = {"tace-resistance": "TACE resistance"}
@@ -287,8 +302,10 @@ def _pct(b) -> str:
     return f"{b.percent:g}%" if b.percent is not None else NOT_REPORTED
 
 
-def comparison_page(package: EvidencePackage, comparison: Comparison, syn: ComparisonSynthesis) -> Page:
-    """Build one comparison page."""
+def comparison_page(
+    package: EvidencePackage, comparison: Comparison, syn: ComparisonSynthesis, history: list[Any] | None = None
+) -> Page:
+    """Build one comparison page; `history` holds one line per data release that changed it (newest first)."""
     cid = comparison.comparison_id
     data_href = f"../../api/comparisons/{cid}.json"
     certainty = {(c.outcome): c.rating for c in package.rows("certainty") if c.comparison_id == cid}
@@ -438,6 +455,7 @@ def comparison_page(package: EvidencePackage, comparison: Comparison, syn: Compa
         parent=parent,
         children=children,
         version=package.info.version,
+        history=history or [],
     )
     return Page(f"comparisons/{cid}.md", "comparison.md.j2", context)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from livingevidence.analysis.synthesis import ComparisonSynthesis
 from livingevidence.model import EvidencePackage
 from livingevidence.pages.common import Table, link, page_href
@@ -52,8 +54,13 @@ def _medians_only(syn: ComparisonSynthesis, outcome: str) -> str:
     return f"{k} ({patients} pts), medians only" if k else "-"
 
 
-def whats_new(package: EvidencePackage) -> Table:
-    """What this data version added; the first release lists every study."""
+def whats_new(package: EvidencePackage, release: dict[str, Any] | None = None) -> Table:
+    """What this data version changed: the diff against the previous release when there is one (from the
+    release history), else (a first release, or no recorded history) every study as added."""
+    if release and release.get("previous"):
+        from livingevidence.pages.whats_new import home_whats_new
+
+        return home_whats_new(package, release)
     rows = [
         [link(page_href("index.md", f"studies/{s.study_id}.md"), s.label), "added", s.source_kind.replace("-", " ")]
         for s in sorted(package.studies.values(), key=lambda s: s.sort_key)

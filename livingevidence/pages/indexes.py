@@ -95,8 +95,11 @@ def regimen_pages(package: EvidencePackage) -> list[Page]:
     """The regimens index and one page per regimen with medians across studies."""
     pages = []
     index_rows = []
+    survival_by_regimen: dict[str, list] = {}
+    for s in package.rows("survival"):
+        survival_by_regimen.setdefault(package.arms[s.arm_id].regimen_id, []).append(s)
     for r in package.regimens.values():
-        arms = [a for a in package.arms.values() if a.regimen_id == r.regimen_id]
+        arms = package.arms_by_regimen.get(r.regimen_id, [])
         comps = ", ".join(i.label for i in package.regimen_components.get(r.regimen_id, []))
         index_rows.append(
             [
@@ -116,12 +119,12 @@ def regimen_pages(package: EvidencePackage) -> list[Page]:
                     ),
                     a.label,
                     a.description or "",
-                    str(max((n for (p, aid), n in package.arm_n.items() if aid == a.arm_id), default=0)),
+                    str(package.max_arm_n.get(a.arm_id, 0)),
                 ]
                 for a in arms
             ],
         )
-        surv = [s for s in package.rows("survival") if package.arms[s.arm_id].regimen_id == r.regimen_id]
+        surv = survival_by_regimen.get(r.regimen_id, [])
         chart = chartblocks.medians_block(
             package,
             surv,

@@ -1,8 +1,9 @@
 """The Jinja environment for generated pages: autoescape on, undefined names are errors.
 
 Contributor-supplied text reaches pages only through these filters: HTML-escaped everywhere, Markdown
-specials escaped where the text lands in Markdown, and notes rendered by markdown-it with raw HTML off
-and only http(s) links kept.
+specials escaped where the text lands in Markdown, and notes rendered by markdown-it with raw HTML and
+images off and only http(s) links with a host kept. Links built from data are http(s) (``safe_url``), DOI
+(``doi_url``) or PubMed (``pmid_url``) addresses, nothing else.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 import re
 from functools import cache
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -22,13 +24,30 @@ from livingevidence import paths
 NOT_REPORTED = "not reported"
 # Exactly the characters Python-Markdown treats as backslash-escapable; escaping others leaves a visible "\".
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!>])")
-_SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$")
+# No whitespace, quotes, angle brackets, backslashes or control characters anywhere in a URL we link to.
+_URL_CHARS = re.compile(r"^[^\s\"'<>\\`\x00-\x1f\x7f]+$")
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+
+
+def is_safe_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host name (no credentials, no odd characters)."""
+    if not _URL_CHARS.match(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError for a malformed port
+    except ValueError:
+        return False
+    del port
+    host = parts.hostname or ""
+    return parts.scheme in ("http", "https") and bool(_HOST.match(host)) and "@" not in parts.netloc
 
 
 @cache
 def _markdown() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
-    md.validateLink = lambda url: bool(_SAFE_URL.match(url))  # type: ignore[method-assign]
+    md.disable("image")  # an image would load from another host: not allowed by the site's CSP, and a tracker
+    md.validateLink = is_safe_url  # type: ignore[method-assign]
     return md
 
 
@@ -82,8 +101,24 @@ def pval(value: str | None) -> str:
 
 
 def safe_url(value: str | None) -> str | None:
-    """Only http(s) URLs become links."""
-    return value if value and _SAFE_URL.match(value) else None
+    """Only http(s) URLs with a host become links."""
+    return value if value and is_safe_url(value) else None
+
+
+_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+
+
+def doi_url(doi: str | None) -> str | None:
+    """The https://doi.org/ address of a DOI (characters outside a DOI's usual set percent-encoded), or None."""
+    if not doi or not _DOI.match(doi):
+        return None
+    return "https://doi.org/" + quote(doi, safe="/:;()._-")
+
+
+def pmid_url(pmid: str | int | None) -> str | None:
+    """The PubMed address of a PubMed ID (digits only), or None."""
+    text = "" if pmid is None else str(pmid)
+    return f"https://pubmed.ncbi.nlm.nih.gov/{text}/" if re.fullmatch(r"\d{1,9}", text) else None
 
 
 def yaml_str(value: Any) -> Markup:
@@ -114,6 +149,8 @@ def environment() -> jinja2.Environment:
         num=fmt_num,
         pval=pval,
         safe_url=safe_url,
+        doi_url=doi_url,
+        pmid_url=pmid_url,
         tojson_attr=to_json,
         yaml_str=yaml_str,
     )

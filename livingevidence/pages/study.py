@@ -8,7 +8,7 @@ from dataclasses import asdict
 from livingevidence.model import EvidencePackage, Study
 from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, ProblemView, Table, median_ci, n_pct
-from livingevidence.pages.render import NOT_REPORTED, ci, fmt_num
+from livingevidence.pages.render import NOT_REPORTED, ci, doi_url, fmt_num
 
 # Tables that belong to the package as a whole rather than to one study.
 GLOBAL_TABLES = {"interventions", "regimens", "regimen_components", "comparisons", "comparison_pairs", "certainty"}
@@ -360,7 +360,7 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
         caption="Provenance",
     )
     notes = [{"topic": n.topic, "text": n.note, "source": n.source} for n in by["extraction_notes"]]
-    doi_href = f"https://doi.org/{study.doi}" if study.doi else None
+    doi_href = doi_url(study.doi)
     authors = "; ".join(study.author_list) if study.authors else "Authors not reported"
     context = dict(
         study=study,

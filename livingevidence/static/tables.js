@@ -1,5 +1,6 @@
-// Sortable tables: every table with class le-sortable gets keyboard-accessible sort buttons in its header.
-// Plain DOM code, no dependencies; re-runs after mkdocs-material's instant navigation.
+// Sortable tables: every table with class le-sortable gets keyboard-accessible sort buttons in its header, and
+// tables too wide for the page get a focusable scrolling region. Plain DOM code, no dependencies; re-runs after
+// mkdocs-material's instant navigation.
 (function () {
   "use strict";
   function cellValue(row, index) {
@@ -21,6 +22,32 @@
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (c) { c.removeAttribute("aria-sort"); });
     th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
   }
+  // A table wider than its column scrolls inside .le-table-wrap: make that region reachable and scrollable by
+  // keyboard (WCAG 2.1.1), named after the table's caption. Re-checked when the window or a <details> changes.
+  function markScrollable() {
+    document.querySelectorAll(".le-table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        if (wrap.getAttribute("tabindex") !== "0") {
+          var caption = wrap.querySelector("caption");
+          wrap.setAttribute("tabindex", "0");
+          wrap.setAttribute("role", "region");
+          wrap.setAttribute("aria-label", (caption ? caption.textContent.trim() + ": " : "") + "table, scrolls sideways");
+        }
+      } else if (wrap.getAttribute("tabindex") === "0") {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+      }
+    });
+  }
+  var pending = false;
+  function recheck() {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; markScrollable(); });
+  }
+  window.addEventListener("resize", recheck);
+  document.addEventListener("toggle", recheck, true);
   function setup() {
     document.querySelectorAll("table.le-sortable").forEach(function (table) {
       if (table.dataset.sortReady) return;
@@ -35,6 +62,7 @@
         th.appendChild(button);
       });
     });
+    markScrollable();
   }
   if (window.document$ && typeof window.document$.subscribe === "function") {
     window.document$.subscribe(setup);

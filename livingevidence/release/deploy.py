@@ -1,0 +1,306 @@
+"""Deploy a data version as a snapshot on the gh-pages branch: ``/<version>/`` plus ``/latest/``.
+
+The gh-pages branch follows mike's layout, so mkdocs-material's version selector works
+(``extra.version.provider: mike``): one folder per version, an alias folder ``latest``, ``versions.json``
+in mike's format, ``.nojekyll``, and a root ``index.html`` that sends readers to ``latest/``. We use mike's
+library (its ``Versions`` list and its ``git fast-import`` commit) but not its ``deploy`` command, because
+
+- ``mike deploy`` runs ``mkdocs build`` itself, while our build validates the data and generates the pages
+  first (``build.py build``), and
+- ``mike deploy`` overwrites an existing version, while a published version here must never change.
+
+The rules (docs/cite.md, "Versions and snapshots"):
+
+1. A new data version (greater than every published one) is built once and committed under ``<version>/``
+   and ``latest/``; ``latest`` moves to it in versions.json.
+2. A version that is already published is never rewritten. If the new build has the same bytes, nothing
+   happens. If it differs (a change to the code, templates or docs, with the same data version), only
+   ``latest/`` is replaced, and only when that version is the newest: old snapshots keep what they said.
+3. A version older than the newest published one is refused.
+
+Every deploy is one commit on the branch; nothing is pushed unless asked (``--push``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from contextlib import chdir, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from livingevidence import paths
+from livingevidence.release.semver import Version
+
+LATEST = "latest"
+ROOT_INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Redirecting to the latest version</title>
+<meta http-equiv="refresh" content="0; url=latest/">
+<link rel="canonical" href="latest/">
+</head>
+<body>
+<p>The latest version of this site is at <a href="latest/">latest/</a>. Every data version keeps its own
+address; see <a href="versions.json">versions.json</a> for the list.</p>
+</body>
+</html>
+"""
+
+
+class DeployError(Exception):
+    """The deploy was refused or failed; nothing was committed."""
+
+
+@dataclass
+class DeployResult:
+    """What a deploy did."""
+
+    version: str
+    status: str  # 'published', 'latest-updated', 'unchanged'
+    message: str
+    branch: str
+    differing: list[str] = field(default_factory=list)
+
+
+def _git(repo: Path, *args: str, input: bytes | None = None) -> str:
+    result = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, input=input, check=False)
+    if result.returncode != 0:
+        raise DeployError(f"git {' '.join(args)} failed: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout.decode()
+
+
+def _tree(repo: Path, branch: str, folder: str) -> dict[str, tuple[str, str]]:
+    """{path inside folder: (mode, blob id)} of a folder on the branch ({} when absent)."""
+    result = subprocess.run(
+        ["git", "-C", str(repo), "ls-tree", "-r", "--full-tree", branch, "--", f"{folder}/"],
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return {}
+    out = {}
+    for line in result.stdout.decode().splitlines():
+        meta, path = line.split("\t", 1)
+        mode, _, sha = meta.split()
+        out[path.removeprefix(folder + "/")] = (mode, sha)
+    return out
+
+
+def _built_tree(repo: Path, site: Path) -> dict[str, tuple[str, str]]:
+    """{relative path: (mode, blob id)} of a built site, hashed the way git would store it."""
+    files = sorted(p for p in site.rglob("*") if p.is_file())
+    if not files:
+        return {}
+    ids = _git(repo, "hash-object", "--stdin-paths", input="\n".join(str(p) for p in files).encode()).split()
+    return {
+        p.relative_to(site).as_posix(): ("100755" if os.access(p, os.X_OK) else "100644", sha)
+        for p, sha in zip(files, ids, strict=True)
+    }
+
+
+def _differences(a: dict[str, tuple[str, str]], b: dict[str, tuple[str, str]]) -> list[str]:
+    return sorted(p for p in set(a) | set(b) if a.get(p) != b.get(p))
+
+
+@contextmanager
+def _env(**values: str) -> object:
+    """Set environment variables for the duration (restored afterwards)."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _identity(repo: Path) -> dict[str, str]:
+    """Committer name and email for the deploy commit when neither the environment nor git config has one."""
+    out = {}
+    for key, env, default in (
+        ("user.name", "GIT_COMMITTER_NAME", "livingevidence deploy"),
+        ("user.email", "GIT_COMMITTER_EMAIL", "deploy@localhost"),
+    ):
+        configured = subprocess.run(["git", "-C", str(repo), "config", key], capture_output=True, check=False)
+        if not os.environ.get(env) and configured.returncode != 0:
+            out[env] = default
+    return out
+
+
+def _source_revision(package: Path) -> str:
+    """The commit the package comes from (short id, '+ changes' when the tree is dirty), for the message."""
+    from livingevidence.release.sources import repo_root
+
+    root = repo_root(package)
+    if root is None:
+        return "a package outside git"
+    head = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, check=False)
+    if head.returncode != 0:
+        return "a repository without commits"
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain"], capture_output=True, check=False)
+    return head.stdout.decode().strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
+
+
+def build_snapshot(package: Path, out: Path, site_url: str | None) -> tuple[str, str]:
+    """Build the versioned site for `package` into `out`; return (version, date).
+
+    SOURCE_DATE_EPOCH is the data version's date, so that rebuilding the same version gives the same bytes.
+    """
+    from livingevidence.load import read_descriptor
+    from livingevidence.release.context import ReleaseOptions
+    from livingevidence.site import build_site
+
+    descriptor = read_descriptor(package)
+    date = str(descriptor["created"])[:10]
+    epoch = int(datetime.fromisoformat(date).replace(tzinfo=UTC).timestamp())
+    with _env(SOURCE_DATE_EPOCH=str(epoch)):
+        _, pkg = build_site(package, out, release=ReleaseOptions(site_url=site_url, versioned=True))
+    return pkg.info.version, pkg.info.date
+
+
+def _root_feed(package: Path, version: str, site_url: str | None) -> str:
+    """The feed at the branch root: entries link into each release's snapshot folder."""
+    from livingevidence.load import load_package
+    from livingevidence.release.cite import load_config
+    from livingevidence.release.feed import atom_feed
+    from livingevidence.release.history import load_releases, releases_up_to
+
+    info = load_package(package).info
+    return atom_feed(
+        releases_up_to(load_releases(package), version),
+        load_config(site_url),
+        package_name=info.name,
+        package_title=info.title,
+        link_prefix="",
+        versioned=True,
+    )
+
+
+def deploy(
+    package: Path = paths.DATAPACKAGE_DIR,
+    *,
+    repo: Path = paths.ROOT,
+    branch: str = "gh-pages",
+    site_url: str | None = None,
+    remote: str | None = None,
+    push: bool = False,
+) -> DeployResult:
+    """Build `package` and commit its snapshot to `branch` of `repo` (see the module docstring)."""
+    from mike import commands as mike_commands
+    from mike import git_utils
+
+    repo = Path(repo).resolve()
+    package = Path(package).resolve()
+    with tempfile.TemporaryDirectory(prefix="le-deploy-") as tmp:
+        site = Path(tmp) / "site"
+        try:
+            version, date = build_snapshot(package, site, site_url)
+        except Exception as exc:
+            raise DeployError(f"the build failed, nothing was deployed: {exc}") from exc
+        Version.parse(version)
+        built = _built_tree(repo, site)
+        source = _source_revision(package)
+        with chdir(repo), _env(**_identity(repo)):
+            if remote:
+                try:
+                    git_utils.update_from_upstream(remote, branch)
+                except git_utils.GitError as exc:
+                    raise DeployError(f"{branch} and {remote}/{branch} have diverged: {exc}") from exc
+            versions = mike_commands.list_versions(branch)
+            published = [str(v.version) for v in versions]
+            newest = max((Version.parse(v) for v in published), default=None)
+            feed = _root_feed(package, version, site_url)
+            files = list(git_utils.walk_real_files(str(site)))
+
+            def add_tree(commit: git_utils.Commit, folder: str) -> None:
+                for f in files:
+                    commit.add_file(f.copy(folder, str(site)))
+
+            def add_root(commit: git_utils.Commit) -> None:
+                commit.add_file(git_utils.FileInfo("feed.xml", feed))
+                commit.add_file(git_utils.FileInfo("index.html", ROOT_INDEX))
+                commit.add_file(mike_commands.make_nojekyll())
+
+            if version in published:
+                differing = _differences(_tree(repo, branch, version), built)
+                if newest is not None and Version.parse(version) < newest:
+                    raise DeployError(
+                        f"data version {version} is already published and is not the newest ({newest}); "
+                        "a published version is never rewritten"
+                        + (f" ({len(differing)} files would differ)" if differing else " (identical bytes)")
+                    )
+                if not _differences(_tree(repo, branch, LATEST), built):
+                    return DeployResult(
+                        version,
+                        "unchanged",
+                        f"data version {version} is published and {LATEST}/ already holds this build; nothing to do",
+                        branch,
+                        differing,
+                    )
+                message = (
+                    f"Update {LATEST}/ for data version {version} from {source} (snapshot {version}/ kept as published)"
+                )
+                with git_utils.Commit(branch, message) as commit:
+                    commit.delete_files([LATEST])
+                    add_tree(commit, LATEST)
+                    add_root(commit)
+                numbers = [p for p in differing if p.startswith("api/")]
+                text = (
+                    f"data version {version} was already published: its snapshot {version}/ is kept as it was; "
+                    f"{LATEST}/ now holds this build ({len(differing)} files differ from the snapshot)"
+                )
+                if numbers:
+                    text += (
+                        f". {len(numbers)} JSON files under api/ differ: numbers moved without a data release; "
+                        "consider a patch release so that the change gets its own snapshot"
+                    )
+                result = DeployResult(version, "latest-updated", text, branch, differing)
+            else:
+                if newest is not None and Version.parse(version) < newest:
+                    raise DeployError(
+                        f"data version {version} is older than the newest published version {newest}; "
+                        "bump the version (see build.py release-check)"
+                    )
+                info = versions.add(version, aliases=[LATEST], update_aliases=True)
+                message = f"Publish data version {version} ({date}) from {source} as {version}/ and {LATEST}/"
+                with git_utils.Commit(branch, message) as commit:
+                    commit.delete_files([version, LATEST])
+                    add_tree(commit, version)
+                    add_tree(commit, LATEST)
+                    commit.add_file(mike_commands.versions_to_file_info(versions))
+                    add_root(commit)
+                result = DeployResult(
+                    version,
+                    "published",
+                    f"published data version {version} ({date}) as {version}/ with aliases "
+                    f"{', '.join(sorted(info.aliases))}; {len(published)} earlier version(s) untouched",
+                    branch,
+                )
+            if push:
+                try:
+                    git_utils.push_branch(remote or "origin", branch)
+                except git_utils.GitError as exc:
+                    raise DeployError(f"committed to {branch}, but the push failed: {exc}") from exc
+                result.message += f"; pushed to {remote or 'origin'}/{branch}"
+    return result
+
+
+def run_deploy(
+    package: Path, branch: str, site_url: str | None, push: bool, repo: Path | None = None, remote: str | None = None
+) -> int:
+    """`build.py deploy`: 0 deployed (or nothing to do), 1 refused or failed."""
+    try:
+        result = deploy(package, repo=repo or paths.ROOT, branch=branch, site_url=site_url, remote=remote, push=push)
+    except DeployError as exc:
+        print(f"deploy refused: {exc}", file=sys.stderr)
+        return 1
+    print(result.message)
+    return 0

