@@ -421,10 +421,14 @@ def targets(results: list[dict[str, Any]], default_engine: str = "mkdocs") -> di
     if results:
         big = max(by_n)
         peak = max(max(by_n[big]["ours"]["peak_mb"].values()), by_n[big]["ours"]["process_peak_mb"])
-        peaks = [peak] + [
-            e.get("peak_mb", 0) for e in by_n[big]["engines"].values() if e.get("ok") and e.get("peak_mb")
-        ]
-        out[f"peak_memory_{big}_under_2GB"] = {"value_mb": max(peaks), "limit_mb": 2048, "met": max(peaks) < 2048}
+        out[f"our_peak_memory_{big}_under_2GB"] = {"value_mb": peak, "limit_mb": 2048, "met": peak < 2048}
+        for name, e in by_n[big]["engines"].items():
+            if e.get("ok") and e.get("peak_mb"):
+                out[f"{name}_peak_memory_{big}_under_2GB"] = {
+                    "value_mb": e["peak_mb"],
+                    "limit_mb": 2048,
+                    "met": e["peak_mb"] < 2048,
+                }
     small, big = (min(by_n), max(by_n)) if by_n else (0, 0)
     e_small = by_n.get(small, {}).get("engines", {}).get(default_engine, {})
     e_big = by_n.get(big, {}).get("engines", {}).get(default_engine, {})

@@ -154,3 +154,17 @@ def test_chart_bundle_loads_only_on_pages_with_charts(browser, site_url: str) ->
         bundles = [u for u in requested if "/js/vega.js" in u]
         assert len(bundles) == (1 if wanted else 0), (path, bundles)
         page.close()
+
+
+def test_missing_zensical_fails_clearly_and_keeps_the_site(tmp_path: Path, monkeypatch) -> None:
+    from livingevidence import paths, site
+
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("previous site", encoding="utf-8")
+    monkeypatch.setattr(site, "zensical_missing", lambda: "Zensical is not installed: pip install zensical")
+    with pytest.raises(site.BuildError, match="Zensical is not installed"):
+        site.build_site(paths.DATAPACKAGE_DIR, out, engine="zensical")
+    assert (out / "index.html").read_text(encoding="utf-8") == "previous site"
+    with pytest.raises(site.BuildError, match="unknown site engine"):
+        site.build_site(paths.DATAPACKAGE_DIR, out, engine="hugo")
