@@ -471,7 +471,8 @@ def table(report: dict[str, Any]) -> str:
             if e.get("ok"):
                 lines.append(f"{n:>7} {'engine: ' + engine:<22} {e['seconds']:>8.2f} {e['peak_mb']:>8.0f}")
             else:
-                lines.append(f"{n:>7} {'engine: ' + engine:<22} {'failed':>8}  {e.get('error', '')[:60]}")
+                why = (e.get("error", "").strip().splitlines() or [""])[-1]
+                lines.append(f"{n:>7} {'engine: ' + engine:<22} {'failed':>8}  {why[:150]}")
         u, c = r["rebuild_unchanged"], r["rebuild_one_study"]
         lines.append(
             f"{n:>7} {'rebuild, no change':<22} {u['total_seconds']:>8.2f} {'':>8} "

@@ -144,36 +144,40 @@ def generate(
                 out.write_text(rel, rel_ctx.annotate(rel, doc.read_text(encoding="utf-8")))
             else:
                 out.copy(doc, rel)
-    pages: list[Page] = [studies_index(package), comparisons_index(package, syntheses)]
-    pages += [study_page(package, s, problems.get(sid, [])) for sid, s in package.studies.items()]
-    for cid, comparison in package.comparisons.items():
-        page = comparison_page(package, comparison, syntheses[cid], history=rel_ctx.history(cid))
-        page.data_files[f"api/comparisons/{cid}.json"] = comparison_json(package, comparison, syntheses[cid])
-        pages.append(page)
-    pages += regimen_pages(package)
     zip_name = f"{package.info.name}-{package.info.version}.zip"
-    from livingevidence.checks import RULES
 
-    pages += data_pages(
-        package,
-        descriptor,
-        report.warnings,
-        [{"id": r.id, "layer": r.layer, "severity": r.severity, "description": r.description} for r in RULES.values()],
-        zip_name,
-    )
-    pages.append(home_page(package, evidence_map(package, syntheses), rel_ctx.home_whats_new()))
-    pages += rel_ctx.pages()
-    rendered: list[tuple[str, str]] = []
-    for page in pages:
+    def all_pages() -> Iterator[Page]:
+        # One page at a time: its context is built, rendered, written and dropped (at 5,000 studies holding
+        # every context and every rendered page at once took gigabytes).
+        yield studies_index(package)
+        yield comparisons_index(package, syntheses)
+        for sid, s in package.studies.items():
+            yield study_page(package, s, problems.get(sid, []))
+        for cid, comparison in package.comparisons.items():
+            page = comparison_page(package, comparison, syntheses[cid], history=rel_ctx.history(cid))
+            page.data_files[f"api/comparisons/{cid}.json"] = comparison_json(package, comparison, syntheses[cid])
+            yield page
+        yield from regimen_pages(package)
+        from livingevidence.checks import RULES
+
+        rules = [
+            {"id": r.id, "layer": r.layer, "severity": r.severity, "description": r.description} for r in RULES.values()
+        ]
+        yield from data_pages(package, descriptor, report.warnings, rules, zip_name)
+        yield home_page(package, evidence_map(package, syntheses), rel_ctx.home_whats_new())
+        yield from rel_ctx.pages()
+
+    for page in all_pages():
         try:
-            rendered.append((page.path, rel_ctx.annotate(page.path, render(page.template, **page.context))))
+            text = rel_ctx.annotate(page.path, render(page.template, **page.context))
         except Exception as exc:  # a template error names the page and the template
             raise BuildError(f"rendering {page.path} with templates/{page.template} failed: {exc}") from exc
-    clock.lap("render")
-    for (path, text), page in zip(rendered, pages, strict=True):
-        out.write_text(path, text)
+        started = time.perf_counter()
+        out.write_text(page.path, text)
         for rel, obj in page.data_files.items():
             out.write_text(rel, dump(obj))
+        clock.split("write", time.perf_counter() - started)
+    clock.lap("render")
     out.write_text("api/index.json", dump(api_index(package)))
     per_study_csv = _study_csv_lines(base, descriptor, package)
     for sid in package.studies:
@@ -212,6 +216,11 @@ class StageClock:
         now = time.perf_counter()
         self.timings[name] = self.timings.get(name, 0.0) + now - self.last
         self.last = now
+
+    def split(self, name: str, seconds: float) -> None:
+        """Book `seconds` of the running stage to `name` instead (work interleaved with another stage)."""
+        self.timings[name] = self.timings.get(name, 0.0) + seconds
+        self.last += seconds
 
 
 def _zip_write(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
@@ -374,6 +383,10 @@ def run_zensical(config_file: Path) -> None:
 _DIGEST_DISTRIBUTIONS = ("jinja2", "markdown-it-py", "altair", "vl-convert-python", "frictionless", "numpy", "scipy")
 
 
+#: Modules that never shape the generated docs (editing the benchmark must not invalidate a build).
+_NOT_OUTPUT_CODE = {Path(__file__).parent / "bench.py", Path(__file__).parent / "synth.py"}
+
+
 def input_digest(package_path: Path, extra: str = "") -> str:
     """A digest of everything that decides the generated docs and the validation report.
 
@@ -389,7 +402,11 @@ def input_digest(package_path: Path, extra: str = "") -> str:
     code = Path(__file__).parent
     files = [paths.MKDOCS_YML]
     for folder, pattern in ((base, "*"), (paths.DOCS_DIR, "*"), (paths.TEMPLATES_DIR, "*"), (code, "*.py")):
-        files += sorted(p for p in Path(folder).rglob(pattern) if p.is_file() and "__pycache__" not in p.parts)
+        files += sorted(
+            p
+            for p in Path(folder).rglob(pattern)
+            if p.is_file() and "__pycache__" not in p.parts and p not in _NOT_OUTPUT_CODE
+        )
     files += sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
     for f in files:
         h.update(str(f).encode() + b"\0")
