@@ -61,8 +61,12 @@ def whats_new(package: EvidencePackage, release: dict[str, Any] | None = None) -
         from livingevidence.pages.whats_new import home_whats_new
 
         return home_whats_new(package, release)
+    from livingevidence.pages.whats_new import HOME_ROWS, capped_note
+
+    studies = sorted(package.studies.values(), key=lambda s: s.sort_key)
     rows = [
         [link(page_href("index.md", f"studies/{s.study_id}.md"), s.label), "added", s.source_kind.replace("-", " ")]
-        for s in sorted(package.studies.values(), key=lambda s: s.sort_key)
+        for s in studies[:HOME_ROWS]
     ]
-    return Table(["Study", "Change", "Based on"], rows, caption=f"Changes in data version {package.info.version}")
+    caption = f"Changes in data version {package.info.version}" + capped_note(len(rows), len(studies))
+    return Table(["Study", "Change", "Based on"], rows, caption=caption)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict
+from dataclasses import fields
 
 from livingevidence.model import EvidencePackage, Study
 from livingevidence.pages import chartblocks
@@ -422,13 +422,16 @@ def study_rows(package: EvidencePackage, study_id: str) -> dict[str, list[dict]]
     for table in package.tables:
         rows = package.by_study(table).get(study_id, []) if table not in GLOBAL_TABLES else []
         if rows:
-            out[table] = [_jsonable(asdict(r)) for r in rows]
+            names = [(f.name, f.name.rstrip("_")) for f in fields(rows[0])]
+            out[table] = [_jsonable(r, names) for r in rows]
     return out
 
 
-def _jsonable(row: dict) -> dict:
+def _jsonable(row: object, names: list[tuple[str, str]]) -> dict:
+    # Rows hold scalars only, so a shallow read is what dataclasses.asdict's deep copy gave, at a tenth of
+    # the cost (asdict was a third of the page stage at 1,000 studies).
     out = {}
-    for k, v in row.items():
-        k = k.rstrip("_")
-        out[k] = v.isoformat() if hasattr(v, "isoformat") else v
+    for name, key in names:
+        v = getattr(row, name)
+        out[key] = v.isoformat() if hasattr(v, "isoformat") else v
     return out

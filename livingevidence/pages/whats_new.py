@@ -175,23 +175,34 @@ def home_whats_new(package: EvidencePackage, release: dict[str, Any]) -> Table:
         else:
             rows.append(["Shared tables", f"{n} value(s) or row(s) changed", ""])
     moved = [p for p in ch.get("pooled", []) if p["status"] == "moved" and p["measure"] in ("HR", "RR")]
+    pooled_rows: list[list[Any]] = []
     for p in moved:
         flags = pooled_flags(p)
-        rows.append(
+        pooled_rows.append(
             [
                 _comparison(package, "index.md", p["comparison_id"], p["comparison"]),
                 f"{p['title']}: {fmt_effect(p['measure'], p['old'])} → {fmt_effect(p['measure'], p['new'])}",
                 ", ".join(flags),
             ]
         )
+    total = len(rows) + len(pooled_rows)
+    # Pooled results that moved are what a reader most needs; when the box is full they keep their place.
+    rows = rows[: max(0, HOME_ROWS - len(pooled_rows))] + pooled_rows[:HOME_ROWS]
     if not rows:
         rows.append(["No data changes", release.get("summary", ""), ""])
     headers = ["Study or comparison", "Change", "Note"] if moved else ["Study", "Change", "Based on"]
-    return Table(
-        headers,
-        rows,
-        caption=f"Changes in data version {release['version']} since version {release.get('previous')}",
-    )
+    caption = f"Changes in data version {release['version']} since version {release.get('previous')}"
+    return Table(headers, rows, caption=caption + capped_note(len(rows), total))
+
+
+#: The home page's what's-new box shows at most this many rows; the what's-new page lists them all. A page
+#: that grows with every study is slow on a phone, and Zensical's search index refuses a section that large.
+HOME_ROWS = 25
+
+
+def capped_note(shown: int, total: int) -> str:
+    """'' when every change is shown, else how many are (the caption of a capped what's-new box)."""
+    return "" if shown >= total else f" (the first {shown} of {total} changes; all are on the what's new page)"
 
 
 def comparison_history_items(history: list[dict[str, Any]], here: str, package: EvidencePackage) -> list[Markup]:

@@ -369,7 +369,7 @@ class Citations:
         meta, body = split_front_matter(text)
         c = self.cite(md_path, page_title(body) or md_path)
         meta["le_cite"] = self.front_matter(c)
-        dumped = yaml.safe_dump(meta, sort_keys=True, allow_unicode=True, width=1_000_000)
+        dumped = yaml.dump(meta, Dumper=_YamlDumper, sort_keys=True, allow_unicode=True, width=1_000_000)
         return f"---\n{dumped}---\n{body}"
 
     def files(self) -> dict[str, str]:
@@ -382,6 +382,11 @@ class Citations:
         return out
 
 
+# libyaml's safe loader and dumper when PyYAML has them (its wheels do): the same documents, ten times faster
+# than the pure-Python ones, which were a tenth of the page stage at 1,000 studies.
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_YamlDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 _FRONT = re.compile(r"\A---\r?\n(.*?)\r?\n---\r?\n", re.S)
 _ATTR_LIST = re.compile(r"\s*\{:?[^}]*\}\s*$")
 
@@ -391,7 +396,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     m = _FRONT.match(text)
     if not m:
         return {}, text
-    meta = yaml.safe_load(m.group(1)) or {}
+    meta = yaml.load(m.group(1), Loader=_YamlLoader) or {}
     return (meta if isinstance(meta, dict) else {}), text[m.end() :]
 
 
