@@ -22,6 +22,7 @@ Nothing here asserts a time: the targets are evaluated and reported (`targets` i
 from __future__ import annotations
 
 import csv
+import gzip
 import http.server
 import io
 import json
@@ -274,9 +275,47 @@ def lighthouse_command() -> list[str] | None:
     return [found] if found else None
 
 
+#: Lighthouse audits reported beside the scores (milliseconds, bytes; CLS unitless).
+LIGHTHOUSE_METRICS = {
+    "first-contentful-paint": "fcp_ms",
+    "largest-contentful-paint": "lcp_ms",
+    "total-blocking-time": "tbt_ms",
+    "cumulative-layout-shift": "cls",
+    "total-byte-weight": "transfer_bytes",
+}
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
+    """A static server that compresses text as GitHub Pages (and any production host) does.
+
+    Without it Lighthouse would weigh every page uncompressed, which no reader ever downloads: a comparison
+    page's chart specs are escaped JSON, several times smaller gzipped.
+    """
+
+    COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".xml", ".txt")
+
     def log_message(self, format: str, *args: object) -> None:
         pass
+
+    def send_head(self):  # type: ignore[no-untyped-def]
+        url_path = self.path.split("?", 1)[0].split("#", 1)[0]
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            if not url_path.endswith("/"):
+                return super().send_head()  # the base class redirects to the address with a slash
+            path = path / "index.html"
+        if "gzip" not in self.headers.get("Accept-Encoding", "") or path.suffix not in self.COMPRESSED:
+            return super().send_head()
+        if not path.is_file():
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=600")
+        self.end_headers()
+        return io.BytesIO(body)
 
 
 def run_lighthouse(site: Path, pages: dict[str, str], runs: int = 3) -> dict[str, Any]:
@@ -299,6 +338,7 @@ def run_lighthouse(site: Path, pages: dict[str, str], runs: int = 3) -> dict[str
     try:
         for name, rel in pages.items():
             scores: dict[str, list[float]] = {}
+            metrics: dict[str, list[float]] = {}
             for _ in range(runs):
                 done = subprocess.run(
                     [
@@ -323,8 +363,17 @@ def run_lighthouse(site: Path, pages: dict[str, str], runs: int = 3) -> dict[str
                 for cat, value in report["categories"].items():
                     if value.get("score") is not None:
                         scores.setdefault(cat, []).append(100 * value["score"])
+                for audit, key in LIGHTHOUSE_METRICS.items():
+                    value = report.get("audits", {}).get(audit, {}).get("numericValue")
+                    if value is not None:
+                        metrics.setdefault(key, []).append(value)
             else:
-                results[name] = {"url": rel, **{c: round(statistics.median(v)) for c, v in scores.items()}}
+                results[name] = {
+                    "url": rel,
+                    **{c: round(statistics.median(v)) for c, v in scores.items()},
+                    # What the performance score is made of, so a low score can be read, not just quoted.
+                    "metrics": {k: round(statistics.median(v), 3) for k, v in metrics.items()},
+                }
     finally:
         server.shutdown()
     return results
@@ -507,9 +556,27 @@ def table(report: dict[str, Any]) -> str:
     if lh and lh.get("available"):
         lines.append("")
         lines.append(f"Lighthouse (median of {lh['runs']}, {lh['form_factor']}):")
+        lines.append(
+            f"  {'page':<11} {'perf':>4} {'a11y':>4} {'bp':>4} {'seo':>4} {'FCP s':>6} {'LCP s':>6} {'TBT ms':>7} "
+            f"{'CLS':>5} {'KB sent':>8}  url"
+        )
         for name, v in lh.items():
-            if isinstance(v, dict):
-                lines.append(f"  {name:<11} {v}")
+            if not isinstance(v, dict):
+                continue
+            if "error" in v:
+                lines.append(f"  {name:<11} failed: {v['error'].strip().splitlines()[-1:]}")
+                continue
+            m = v.get("metrics", {})
+
+            def num(key: str, scale: float = 1.0, digits: int = 1, m: dict = m) -> str:
+                return f"{m[key] / scale:.{digits}f}" if key in m else "-"
+
+            lines.append(
+                f"  {name:<11} {v.get('performance', '-'):>4} {v.get('accessibility', '-'):>4} "
+                f"{v.get('best-practices', '-'):>4} {v.get('seo', '-'):>4} {num('fcp_ms', 1000):>6} "
+                f"{num('lcp_ms', 1000):>6} {num('tbt_ms', 1, 0):>7} {num('cls', 1, 3):>5} "
+                f"{num('transfer_bytes', 1000, 0):>8}  /{v.get('url', '')}"
+            )
     elif lh:
         lines.append(f"Lighthouse: not run ({lh.get('why')})")
     return "\n".join(lines)
