@@ -10,7 +10,10 @@ Importing this package is cheap: Frictionless and the statistics are imported on
 
 from __future__ import annotations
 
+import gc
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from livingevidence.checks.registry import RULES, ProblemList, Rule, problem
@@ -21,6 +24,28 @@ __all__ = ["RULES", "Rule", "run_validate", "validate_package"]
 
 def validate_package(path: Path | str) -> Report:
     """Check the data package at ``path`` (a directory or its datapackage.json) and report every problem."""
+    with _collector_paused():
+        return _validate(path)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while validating, and restore it after.
+
+    Validation allocates hundreds of thousands of long-lived, acyclic objects (rows, their values and tuples)
+    and nothing else of note; each allocation burst triggers collections that traverse every row allocated so
+    far, a third of the run time of a large package. Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _validate(path: Path | str) -> Report:
     from livingevidence.checks import consistency, rules
     from livingevidence.checks.context import Context
     from livingevidence.checks.structure import load_package

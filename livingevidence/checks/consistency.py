@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from livingevidence.checks.context import Check, Context, check, decimals, fmt
@@ -32,6 +33,7 @@ PAPERS_FIGURE = "if the source prints this, it is the paper's figure, not a data
 COMPLEMENTARY = ({"yes", "no"}, {"male", "female"})
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct printed percentages make up a whole package
 def _half(raw: str) -> Decimal:
     return Decimal(5) * Decimal(10) ** -(decimals(raw) + 1)
 

@@ -30,6 +30,9 @@ class Context:
         self.populations = _first_by(loaded.rows("populations"), "population_id")
         self.regimens = _first_by(loaded.rows("regimens"), "regimen_id")
         self.comparisons = _first_by(loaded.rows("comparisons"), "comparison_id")
+        # The study of each arm and population, asked for nearly every row of the large tables.
+        self._arm_study: dict[Any, Any] = {a: rec.get("study_id") for a, rec in self.arms.items()}
+        self._population_study: dict[Any, Any] = {p: rec.get("study_id") for p, rec in self.populations.items()}
         self.arm_n: dict[tuple[str, str], int] = {}
         self.population_arm_ids: dict[str, list[str]] = {}
         self._population_n_unknown: set[str] = set()
@@ -63,13 +66,11 @@ class Context:
 
     def arm_study(self, arm: str | None) -> str | None:
         """The study of an arm, or None when unknown."""
-        rec = self.arms.get(arm) if arm is not None else None
-        return rec.get("study_id") if rec is not None else None
+        return self._arm_study.get(arm) if arm is not None else None
 
     def population_study(self, population: str | None) -> str | None:
         """The study of a population, or None when unknown."""
-        rec = self.populations.get(population) if population is not None else None
-        return rec.get("study_id") if rec is not None else None
+        return self._population_study.get(population) if population is not None else None
 
     def arms_of_study(self, study: str) -> list[str]:
         """Arm ids of a study, in file order (indexed once: checks ask for every study)."""

@@ -425,6 +425,19 @@ class ProblemList:
         if n <= self.limit:
             self.problems.append(p)
 
+    def full(self, file: str, rule: str) -> bool:
+        """True when ``file`` has ``limit`` problems of ``rule`` already: a further one would only be counted.
+
+        A check whose messages are costly to write (a 'did you mean' over thousands of ids) asks first and
+        calls :meth:`skip` instead of writing a message nobody reads.
+        """
+        return self._counts.get((file, rule), 0) >= self.limit
+
+    def skip(self, file: str, rule: str) -> None:
+        """Count one more problem of ``rule`` in ``file`` without keeping it (only when :meth:`full`)."""
+        key = (file, rule)
+        self._counts[key] = self._counts.get(key, 0) + 1
+
     def extend(self, problems: Iterable[Problem]) -> None:
         """Add problems one by one (a generator is consumed without holding all of it)."""
         for p in problems:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from livingevidence.checks.context import Check, Context, check, fmt, parse_p
@@ -633,15 +634,29 @@ def _norm(value: Any) -> Any:
     return value.strip().casefold() if isinstance(value, str) else value
 
 
+def _normalised_keys(ctx: Context, table: str, key_fields: tuple[str, ...]) -> Iterator[tuple[Record, tuple[Any, ...]]]:
+    """Each row of ``table`` whose key cells are all valid, with its key normalised by :func:`_norm`.
+
+    These keys are built for every row of the two largest tables, so the values are picked in one call and
+    normalised inline (the same expression as ``_norm``) rather than with a call per field.
+    """
+    source = ctx.loaded.table(table)
+    if source is None:
+        return
+    pick = source.picker(key_fields)
+    for rec in source.records:
+        bad = rec.bad
+        if bad and any(f in bad for f in key_fields):
+            continue
+        yield rec, tuple([v.strip().casefold() if isinstance(v, str) else v for v in pick(rec)])
+
+
 @check(CHECKS, "duplicate-row")
 def duplicate_rows(ctx: Context) -> Iterator[Problem]:
     """Rows of baseline and adverse_events are unique by their natural key."""
     for table, key_fields in NATURAL_KEYS.items():
         seen: dict[tuple[Any, ...], int] = {}
-        for rec in ctx.loaded.rows(table):
-            if any(f in rec.bad for f in key_fields):
-                continue
-            key = tuple(_norm(rec.get(f)) for f in key_fields)
+        for rec, key in _normalised_keys(ctx, table, key_fields):
             if key in seen:
                 shown = ", ".join(f"{f}={'' if rec.get(f) is None else rec.get(f)}" for f in key_fields)
                 yield ctx.problem("duplicate-row", table, rec, None, f"the same {shown} is on line {seen[key]}")
@@ -663,19 +678,20 @@ def repeated_p_values(ctx: Context) -> Iterator[Problem]:
     """A p-value repeated on each arm's (or level's) row of one comparison is the same on every row."""
     for table, key_fields, varies in REPEATED_P:
         groups: dict[tuple[Any, ...], list[Record]] = {}
-        for rec in ctx.loaded.rows(table):
+        for rec, key in _normalised_keys(ctx, table, key_fields):
             if varies == "arm" and rec.get("arm_id") is None:
                 continue  # a whole-population row is not one side of a between-arm comparison
-            if "p_value" in rec.bad or any(f in rec.bad for f in key_fields):
+            if "p_value" in rec.bad:
                 continue
-            groups.setdefault(tuple(_norm(rec.get(f)) for f in key_fields), []).append(rec)
+            groups.setdefault(key, []).append(rec)
+        parsed: dict[str, tuple[str, Decimal] | None] = {}  # the same p-values recur: parse each text once
         for rows in groups.values():
             if len(rows) < 2:
                 continue
             first = rows[0]
-            ref = parse_p(first.text("p_value"))
+            ref = _parse_p_cached(parsed, first.text("p_value"))
             for rec in rows[1:]:
-                this = parse_p(rec.text("p_value"))
+                this = _parse_p_cached(parsed, rec.text("p_value"))
                 if this == ref:
                     continue
                 other = f"on line {first.line}, the other {varies}'s row of the same comparison"
@@ -686,6 +702,13 @@ def repeated_p_values(ctx: Context) -> Iterator[Problem]:
                 else:
                     msg = f"'{rec.text('p_value')}' differs from '{first.text('p_value')}' {other}"
                 yield ctx.problem("p-value-differs", table, rec, "p_value", msg)
+
+
+def _parse_p_cached(cache: dict[str, tuple[str, Decimal] | None], text: str) -> tuple[str, Decimal] | None:
+    """:func:`parse_p` of ``text``, remembered in ``cache`` (its result is a pure function of the text)."""
+    if text not in cache:
+        cache[text] = parse_p(text)
+    return cache[text]
 
 
 # ---------------------------------------------------------------------------------------------------------
