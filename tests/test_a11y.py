@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from livingevidence import paths
+from tests.browser_helpers import wait_until
 
 AXE_VERSION = "4.14.1"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # node_modules/axe-core/axe.min.js
@@ -75,8 +76,8 @@ def axe_source() -> str:
 
 def _wait_for_charts(page) -> None:
     if page.locator(".le-chart").count():
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.le-chart')].every(el => el.querySelector('svg'))", timeout=20000
+        wait_until(
+            page, "() => [...document.querySelectorAll('.le-chart')].every(el => el.querySelector('svg'))", timeout=20
         )
 
 

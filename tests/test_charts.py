@@ -35,6 +35,7 @@ from livingevidence.charts import (
     theme,
 )
 from livingevidence.charts._template import Template, colours_for
+from tests.browser_helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 COLOURS = regimen_colours(examples.REGIMEN_IDS)
@@ -516,7 +517,7 @@ def test_charts_render_under_csp_and_follow_the_theme(browser, browser_site: Pat
         # every kind renders as SVG, with no CSP violation (no eval) and no error
         page.goto("http://le.test/charts.html")
         n = len(BUILDERS)
-        page.wait_for_function(f"document.querySelectorAll('.le-chart svg').length === {n}", timeout=20000)
+        wait_until(page, f"document.querySelectorAll('.le-chart svg').length === {n}", timeout=20)
         widths = page.eval_on_selector_all(".le-chart svg", "els => els.map(e => +e.getAttribute('width'))")
         assert all(w > 600 for w in widths), widths  # width "container" took the column width
         assert page.evaluate("typeof window.vega") == "undefined"  # only vegaEmbed is global
@@ -524,10 +525,10 @@ def test_charts_render_under_csp_and_follow_the_theme(browser, browser_site: Pat
 
         # the palette toggle re-renders in dark colours
         page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
-        page.wait_for_function(
-            "[...document.querySelectorAll('.le-chart')].every(e => e.getAttribute('data-le-theme') === 'dark')"
+        wait_until(
+            page, "[...document.querySelectorAll('.le-chart')].every(e => e.getAttribute('data-le-theme') === 'dark')"
         )
-        page.wait_for_function(f"document.querySelectorAll('.le-chart svg').length === {n}")
+        wait_until(page, f"document.querySelectorAll('.le-chart svg').length === {n}")
         fills = page.eval_on_selector_all(".le-chart svg text", "els => els.map(e => e.getAttribute('fill'))")
         assert theme.DARK_COLOURS["fg"] in fills and theme.LIGHT_COLOURS["fg"] not in fills
 
@@ -538,19 +539,19 @@ def test_charts_render_under_csp_and_follow_the_theme(browser, browser_site: Pat
             "document.querySelector('.le-chart').removeAttribute('data-le-theme');"
             "window.document$.next();"
         )
-        page.wait_for_function("document.querySelectorAll('.le-chart svg').length === 1")
+        wait_until(page, "document.querySelectorAll('.le-chart svg').length === 1")
 
         # without mkdocs-material's document$, DOMContentLoaded renders the charts; a phone width works
         page.set_viewport_size({"width": 360, "height": 800})
         page.goto("http://le.test/plain.html")
-        page.wait_for_function("document.querySelectorAll('.le-chart svg').length === 1")
+        wait_until(page, "document.querySelectorAll('.le-chart svg').length === 1")
         width = page.eval_on_selector(".le-chart svg", "e => +e.getAttribute('width')")
         assert 300 <= width <= 360
         assert problems == []
 
         # control: without `ast: true` Vega compiles expressions with Function(), which this CSP blocks
         page.goto("http://le.test/noast.html")
-        page.wait_for_function("document.querySelectorAll('.le-chart--error').length > 0", timeout=20000)
+        wait_until(page, "document.querySelectorAll('.le-chart--error').length > 0", timeout=20)
         assert any("unsafe-eval" in message for message in problems)
     finally:
         page.close()

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pytest
 
 from livingevidence.load import load_package
+from tests.browser_helpers import wait_until
 
 pytestmark = pytest.mark.browser
 PACKAGE = load_package()
@@ -45,9 +46,10 @@ def wait_for_charts(page) -> int:
     """Wait until every chart container holds an svg; return how many there are."""
     count = page.locator(".le-chart").count()
     if count:
-        page.wait_for_function(
+        wait_until(
+            page,
             "() => [...document.querySelectorAll('.le-chart')].every(el => el.querySelector('svg, canvas'))",
-            timeout=20000,
+            timeout=20,
         )
     return count
 

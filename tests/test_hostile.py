@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.browser_helpers import wait_until
 from tests.hostile import VALID, make_hostile_package, payload_markers
 
 # Attributes whose value is a URL: a payload must never put a scheme other than http(s)/mailto there.
@@ -222,9 +223,10 @@ def test_no_payload_runs_in_the_browser(browser, sites: dict[str, Path], hostile
         page.goto(hostile_url + path, wait_until="networkidle")
         charts = page.locator(".le-chart")
         if charts.count():
-            page.wait_for_function(
+            wait_until(
+                page,
                 "() => [...document.querySelectorAll('.le-chart')].every(el => el.querySelector('svg'))",
-                timeout=20000,
+                timeout=20,
             )
             for i in range(charts.count()):  # show a tooltip over each chart's marks
                 box = charts.nth(i).bounding_box()

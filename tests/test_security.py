@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from livingevidence import paths
+from tests.browser_helpers import wait_until
 
 
 def _policy() -> str:
@@ -125,8 +126,8 @@ def _all_pages(site: Path) -> list[str]:
 
 def _settle(page) -> None:
     if page.locator(".le-chart").count():
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('.le-chart')].every(el => el.querySelector('svg'))", timeout=20000
+        wait_until(
+            page, "() => [...document.querySelectorAll('.le-chart')].every(el => el.querySelector('svg'))", timeout=20
         )
 
 
@@ -174,10 +175,11 @@ def test_interactions_keep_to_the_policy(browser, site_url: str) -> None:
     for fx in (0.3, 0.5, 0.7, 0.9):
         page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.5)
     page.locator("label.md-header__button[for^='__palette']:visible").first.click()
-    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
-    page.wait_for_function(
+    wait_until(page, "document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    wait_until(
+        page,
         "() => [...document.querySelectorAll('.le-chart')].every(el => el.getAttribute('data-le-theme') === 'dark')",
-        timeout=20000,
+        timeout=20,
     )
     found = page.evaluate("window.__cspViolations")
     context.close()

@@ -7,7 +7,8 @@ followed by a visible caption and a data table. The script
   (a) renders on first load and after every mkdocs-material instant navigation (`document$`), falling back to
       DOMContentLoaded when the theme's `document$` is absent;
   (b) loads `vega.js` (resolved against this script's own URL) once, and only when the page has a chart;
-  (c) renders each container with vegaEmbed(el, spec, {actions: false, renderer: "svg", ast: true}), where
+  (c) renders the containers one per task, in page order, each with
+      vegaEmbed(el, spec, {actions: false, renderer: "svg", ast: true}), where
       `ast: true` selects Vega's CSP-safe expression interpreter (no eval / new Function);
   (d) merges the dark config into the spec when <body data-md-color-scheme="slate">, and re-renders all charts
       when the reader switches palette;
@@ -112,6 +113,10 @@ CHARTS_JS = r"""/* Living evidence charts: renders <div class="le-chart" data-ve
     });
   }
 
+  function nextTask() {
+    return new Promise(function (resolve) { setTimeout(resolve, 0); });
+  }
+
   function renderAll(onlyStale) {
     forget(null);
     var wanted = isDark() ? "dark" : "light";
@@ -120,7 +125,11 @@ CHARTS_JS = r"""/* Living evidence charts: renders <div class="le-chart" data-ve
     });
     if (!charts.length) return; // pages without charts never download the bundle
     loadVega().then(function (vegaEmbed) {
-      charts.forEach(function (el) { render(vegaEmbed, el); });
+      // One chart per task, in page order: drawing them all in one go was a single long task on a page with
+      // dozens of forest plots, and the page did not answer taps until the last was drawn.
+      return charts.reduce(function (previous, el) {
+        return previous.then(function () { return render(vegaEmbed, el); }).then(nextTask);
+      }, Promise.resolve());
     }).catch(function (err) {
       charts.forEach(function (el) { el.classList.add("le-chart--error"); });
       console.error("charts.js:", err);
