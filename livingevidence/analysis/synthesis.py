@@ -144,7 +144,7 @@ def _norm_term(term: str) -> str:
 
 
 def _finish(a: OutcomeAnalysis) -> OutcomeAnalysis:
-    """Pool the rows with an effect size; add weights, leave-one-out and cumulative analyses."""
+    """Pool the rows with an effect size and add their weights (see _add_sensitivity for the rest)."""
     usable = [r for r in a.rows if r.yi is not None and r.vi is not None]
     a.excluded += [r for r in a.rows if r.yi is None or r.vi is None]
     a.rows = usable
@@ -155,34 +155,58 @@ def _finish(a: OutcomeAnalysis) -> OutcomeAnalysis:
     if a.pool.pooled and a.pool.random is not None:
         for r, w in zip(usable, a.pool.random.weights, strict=True):
             r.weight = 100 * w
-    if len(usable) >= 3:
-        for label, res in zip(
-            labels,
-            pooling.leave_one_out_brief([r.yi for r in usable], [r.vi for r in usable]),
-            strict=True,
-        ):
-            a.leave_one_out.append({"omitted": label, **_brief(a, res)})
-    if len(usable) >= 2:
-        for label, res in zip(
-            labels,
-            pooling.cumulative_brief([r.yi for r in usable], [r.vi for r in usable]),
-            strict=True,
-        ):
-            a.cumulative.append({"added": label, **_brief(a, res)})
     return a
 
 
-def _brief(a: OutcomeAnalysis, res: pooling.BriefResult) -> dict[str, Any]:
-    if not res.pooled:
-        return {"k": res.k, "estimate": a.natural(res.first), "ci_low": None, "ci_high": None, "pooled": False}
-    return {
-        "k": res.k,
-        "estimate": a.natural(res.estimate),
-        "ci_low": a.natural(res.ci_low),
-        "ci_high": a.natural(res.ci_high),
-        "i2": res.i2,
-        "pooled": True,
-    }
+def _add_sensitivity(analyses: list[OutcomeAnalysis]) -> None:
+    """Leave-one-out (k >= 3) and cumulative (k >= 2) analyses of every analysis of a comparison.
+
+    All of them are solved as one batch (pooling.sensitivity_briefs): per analysis, numpy's per-call
+    overhead would cost more than the arithmetic.
+    """
+    todo = [a for a in analyses if a.k >= 2]
+    tables = pooling.sensitivity_briefs([([r.yi for r in a.rows], [r.vi for r in a.rows]) for a in todo])
+    for a, (loo, cum) in zip(todo, tables, strict=True):
+        labels = [r.label for r in a.rows]
+        if a.k >= 3:
+            a.leave_one_out = _brief_rows(a, "omitted", labels, loo)
+        a.cumulative = _brief_rows(a, "added", labels, cum)
+
+
+def _brief_rows(a: OutcomeAnalysis, key: str, labels: list[str], table: pooling.BriefTable) -> list[dict[str, Any]]:
+    """One dict per row of a leave-one-out or cumulative table, on the natural scale.
+
+    Built straight from the table's columns: at a thousand studies there are ~120,000 of them.
+    """
+    exp = math.exp
+
+    def natural(value: float) -> float:
+        return exp(value) if a.log_scale else value
+
+    return [
+        {
+            key: label,
+            "k": k,
+            "estimate": natural(e),
+            "ci_low": natural(lo),
+            "ci_high": natural(hi),
+            "i2": i2,
+            "pooled": True,
+        }
+        if pooled
+        else {key: label, "k": k, "estimate": natural(first), "ci_low": None, "ci_high": None, "pooled": False}
+        for label, k, pooled, first, e, lo, hi, i2 in zip(
+            labels,
+            table.k,
+            table.pooled,
+            table.first,
+            table.estimate,
+            table.ci_low,
+            table.ci_high,
+            table.i2,
+            strict=True,
+        )
+    ]
 
 
 def _index(package: EvidencePackage, name: str, rows: Any, key: Any) -> dict:
@@ -335,7 +359,8 @@ def _count_analyses(package: EvidencePackage, cid: str, exclusions: list[Exclusi
 
 def _ae_analyses(package: EvidencePackage, cid: str) -> list[OutcomeAnalysis]:
     out = []
-    aes = [a for a in package.rows("adverse_events") if a.arm_id and a.events is not None and a.grade in AE_BANDS]
+    # A generator: _index reads it only the first time, not once per comparison.
+    aes = (a for a in package.rows("adverse_events") if a.arm_id and a.events is not None and a.grade in AE_BANDS)
     index = _index(
         package, "adverse_events", aes, lambda a: (a.population_id, a.arm_id, _norm_term(a.term), AE_BANDS[a.grade])
     )
@@ -443,6 +468,7 @@ def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthe
     exclusions: list[Exclusion] = list(related_single_arm_studies(package, comparison_id))
     analyses = _hr_analyses(package, comparison_id, exclusions) + _count_analyses(package, comparison_id, exclusions)
     analyses += _ae_analyses(package, comparison_id)
+    _add_sensitivity(analyses)
     contributing, excl = choose_contrasts(
         package,
         comparison_id,
