@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ENGINE ?= mkdocs
+# $(or ...) would split a default of 100,1000,5000 at its commas: a plain default instead.
+SIZES  ?= 100,1000,5000
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH ?= 0
 
@@ -34,7 +36,7 @@ $(VENV)/.zensical: $(VENV)/.installed requirements-zensical.txt
 lighthouse: .build/tools/lighthouse/node_modules/.bin/lighthouse ## install Lighthouse (npm) under .build/tools, for make bench
 
 bench: $(VENV)/.installed $(VENV)/.zensical ## benchmark 100/1,000/5,000 synthetic studies (SIZES=...); Lighthouse if installed
-	$(PY) build.py bench --sizes $(or $(SIZES),100,1000,5000) $(if $(wildcard .build/tools/lighthouse/node_modules/.bin/lighthouse),--lighthouse)
+	$(PY) build.py bench --sizes $(SIZES) $(if $(wildcard .build/tools/lighthouse/node_modules/.bin/lighthouse),--lighthouse)
 
 validate: $(VENV)/.installed ## check the data package (errors name file, row, field, rule)
 	$(PY) build.py validate

@@ -80,3 +80,20 @@ def test_table_prints_scores_and_metrics() -> None:
     assert home.split()[1:5] == ["91", "100", "100", "100"]
     assert "1.2" in home and "2.5" in home and " 40 " in home and "51" in home
     assert "failed" in next(line for line in text.splitlines() if line.strip().startswith("study"))
+
+
+def test_make_bench_runs_every_size_by_default() -> None:
+    # A Makefile default written as $(or $(SIZES),100,1000,5000) silently benchmarked 100 studies only.
+    import shutil
+    import subprocess
+
+    from livingevidence import paths
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "bench"], cwd=paths.ROOT, capture_output=True, text=True, check=True).stdout
+    assert "build.py bench --sizes 100,1000,5000" in out
+    out = subprocess.run(
+        ["make", "-n", "bench", "SIZES=100,1000"], cwd=paths.ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert "build.py bench --sizes 100,1000 " in out or out.rstrip().endswith("--sizes 100,1000")
