@@ -10,9 +10,10 @@ from markupsafe import Markup
 from livingevidence.pages.common import Table
 from livingevidence.pages.render import html_table
 
-# The `table` macro of templates/partials/macros.j2 as it was before html_table, verbatim.
+# The `table` macro of templates/partials/macros.j2 as it was before html_table, verbatim but for the
+# data-search-exclude attribute added since (tables stay out of the search index).
 REFERENCE_MACRO = """{% macro table(t) -%}
-<div class="le-table-wrap" markdown="0">
+<div class="le-table-wrap" markdown="0" data-search-exclude>
 <table class="le-table{% if t.sortable %} le-sortable{% endif %}"{% if t.id %} id="{{ t.id }}"{% endif %}>
 {% if t.caption %}<caption>{{ t.caption }}</caption>{% endif %}
 <thead><tr>{% for h in t.headers %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
