@@ -304,10 +304,9 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
             if not url_path.endswith("/"):
                 return super().send_head()  # the base class redirects to the address with a slash
             path = path / "index.html"
-        if "gzip" not in self.headers.get("Accept-Encoding", "") or path.suffix not in self.COMPRESSED:
-            return super().send_head()
-        if not path.is_file():
-            return super().send_head()
+        gzip_ok = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not gzip_ok or path.suffix not in self.COMPRESSED or not path.is_file():
+            return super().send_head()  # as is, or the base class's 404
         body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))

@@ -120,15 +120,21 @@ def test_subsets_with_a_bimodal_likelihood_take_its_global_maximum(tail_y: list[
     assert cumulative_brief(yi, vi)[3].i2 == 0.0
 
 
-def test_a_bimodal_subset_is_not_proven_unimodal(monkeypatch: pytest.MonkeyPatch) -> None:
-    solved: list[int] = []
+@pytest.fixture()
+def solved(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The sizes of the subsets that went to the scalar tau2_reml (the batch could not prove them)."""
+    sizes: list[int] = []
     scalar = pooling.tau2_reml
 
     def counting(yi: np.ndarray, vi: np.ndarray) -> float:
-        solved.append(len(yi))
+        sizes.append(len(yi))
         return scalar(yi, vi)
 
     monkeypatch.setattr(pooling, "tau2_reml", counting)
+    return sizes
+
+
+def test_a_bimodal_subset_is_not_proven_unimodal(solved: list[int]) -> None:
     loo = leave_one_out_brief([*BIMODAL_Y, 0.3], [*BIMODAL_V, 0.5])
     assert 4 in solved  # the subset without the last study went to the scalar path
     assert loo[4].i2 == 0.0 and loo[4].estimate == pytest.approx(pool_brief(BIMODAL_Y, BIMODAL_V).estimate)
@@ -218,16 +224,8 @@ def test_results_do_not_depend_on_thread_count() -> None:
     assert json.loads(outputs.pop()) == json.loads(json.dumps(_as_lists(sensitivity_briefs(datasets))))
 
 
-def test_the_proof_covers_ordinary_data(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_proof_covers_ordinary_data(solved: list[int]) -> None:
     """Speed rests on the scalar fallback being rare: here under 2% of ~1,500 subsets."""
-    solved: list[int] = []
-    scalar = pooling.tau2_reml
-
-    def counting(yi: np.ndarray, vi: np.ndarray) -> float:
-        solved.append(len(yi))
-        return scalar(yi, vi)
-
-    monkeypatch.setattr(pooling, "tau2_reml", counting)
     rng = np.random.default_rng(3)
     datasets = []
     for _ in range(20):

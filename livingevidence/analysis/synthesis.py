@@ -178,11 +178,7 @@ def _brief_rows(a: OutcomeAnalysis, key: str, labels: list[str], table: pooling.
 
     Built straight from the table's columns: at a thousand studies there are ~120,000 of them.
     """
-    exp = math.exp
-
-    def natural(value: float) -> float:
-        return exp(value) if a.log_scale else value
-
+    natural = a.natural
     return [
         {
             key: label,

@@ -156,19 +156,13 @@ def html_table(t: Any) -> Markup:
         "</tr></thead>\n<tbody>\n",
     ]
     for row in t.rows:
-        cells = iter(row)
-        first = next(cells, _NO_CELL)
-        if first is _NO_CELL:
-            parts.append("<tr></tr>\n")
-            continue
-        parts.append(f'<tr><th scope="row">{escape(first)}</th>')
-        parts.extend(f"<td{attrs[i]}>{escape(c)}</td>" for i, c in enumerate(cells, start=1))
+        parts.append("<tr>")
+        if row:
+            parts.append(f'<th scope="row">{escape(row[0])}</th>')
+            parts.extend(f"<td{attrs[i]}>{escape(row[i])}</td>" for i in range(1, len(row)))
         parts.append("</tr>\n")
     parts.append("</tbody>\n</table>\n</div>")
     return Markup("".join(parts))
-
-
-_NO_CELL = object()
 
 
 @cache
