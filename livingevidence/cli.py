@@ -82,11 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_serve(args.package, args.port)
     if args.command == "synth":
-        from livingevidence.synth import run_synth
+        from livingevidence.tools.synth import run_synth
 
         return run_synth(args.n, args.out, args.seed)
     if args.command == "bench":
-        from livingevidence.bench import run_bench
+        from livingevidence.tools.bench import run_bench
 
         return run_bench(args.sizes, args.json, args.engines, lighthouse=args.lighthouse)
     if args.command in RELEASE_COMMANDS:

@@ -1,4 +1,8 @@
-"""Data package -> model. Assumes the package has passed validation (checks/), so cells parse."""
+"""Data package -> model. Assumes the package has passed validation (checks/), so cells parse.
+
+Tables a topic does not need may be left out of the package (their rows are empty), columns the model does
+not know are ignored (the checks warn about them) and model fields a table's schema lacks are None.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from livingevidence import paths
-from livingevidence.model import ROW_TYPES, EvidencePackage, PackageInfo
+from livingevidence.model import ROW_TYPES, EvidencePackage, PackageInfo, Topic
+from livingevidence.vocabulary import humanise
 
 _TRUE = {"true", "True", "TRUE", "1", "yes"}
 
@@ -34,27 +39,58 @@ def read_descriptor(package: Path) -> dict:
     return json.loads(paths.descriptor_in(package).read_text(encoding="utf-8"))
 
 
+def _read_table(base: Path, resource: dict, row_type: type) -> list:
+    types = {f["name"]: f.get("type", "string") for f in resource["schema"]["fields"]}
+    attrs = {f.name.rstrip("_"): f.name for f in fields(row_type)}
+    known = [k for k in types if k in attrs]
+    absent = {name: None for key, name in attrs.items() if key not in types}
+    rows = []
+    with (base / resource["path"]).open(encoding="utf-8", newline="") as fh:
+        for record in csv.DictReader(fh):
+            values = {attrs[k]: _cast(record.get(k) or "", types[k]) for k in known}
+            rows.append(row_type(**values, **absent))
+    return rows
+
+
 def load_package(package: Path = paths.DATAPACKAGE_DIR) -> EvidencePackage:
-    """Read every table of a validated package into typed rows."""
+    """Read every table of a validated package into typed rows (absent tables as empty lists)."""
     descriptor_path = paths.descriptor_in(package)
     descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     base = descriptor_path.parent
-    tables: dict[str, list] = {}
+    tables: dict[str, list] = {name: [] for name in ROW_TYPES}
+    columns: dict[str, dict[str, str]] = {}
     for resource in descriptor["resources"]:
-        name = resource["name"]
-        row_type = ROW_TYPES[name]
-        types = {f["name"]: f.get("type", "string") for f in resource["schema"]["fields"]}
-        attr = {f.name.rstrip("_"): f.name for f in fields(row_type)}
-        rows = []
-        with (base / resource["path"]).open(encoding="utf-8", newline="") as fh:
-            for record in csv.DictReader(fh):
-                rows.append(row_type(**{attr[k]: _cast(v or "", types[k]) for k, v in record.items()}))
-        tables[name] = rows
-    return EvidencePackage(info=package_info(descriptor), tables=tables)
+        row_type = ROW_TYPES.get(resource["name"])
+        if row_type is not None:
+            tables[resource["name"]] = _read_table(base, resource, row_type)
+            columns[resource["name"]] = {
+                f["name"]: f.get("title") or humanise(f["name"]) for f in resource["schema"]["fields"]
+            }
+    return EvidencePackage(info=package_info(descriptor), tables=tables, columns=columns)
+
+
+def _topic(descriptor: dict) -> Topic:
+    raw = descriptor.get("topic") if isinstance(descriptor.get("topic"), dict) else {}
+    scope = raw.get("scope") if isinstance(raw.get("scope"), dict) else {}
+
+    def text(d: dict, key: str, default: str = "") -> str:
+        value = d.get(key)
+        return value.strip() if isinstance(value, str) else default
+
+    maintainers = raw.get("maintainers") if isinstance(raw.get("maintainers"), list) else []
+    return Topic(
+        title=text(raw, "title", descriptor.get("title", descriptor["name"])),
+        description=text(raw, "description", descriptor.get("description", "")),
+        population=text(scope, "population"),
+        interventions=text(scope, "interventions"),
+        outcomes=text(scope, "outcomes"),
+        designs=text(scope, "designs"),
+        maintainers=tuple(m.strip() for m in maintainers if isinstance(m, str) and m.strip()),
+    )
 
 
 def package_info(descriptor: dict) -> PackageInfo:
-    """Name, title, version, date and licence of a package from its parsed descriptor."""
+    """Name, title, version, date, licence and topic of a package from its parsed descriptor."""
     licenses = descriptor.get("licenses") or [{}]
     return PackageInfo(
         name=descriptor["name"],
@@ -63,4 +99,5 @@ def package_info(descriptor: dict) -> PackageInfo:
         version=descriptor["version"],
         created=descriptor["created"],
         license=licenses[0].get("name", ""),
+        topic=_topic(descriptor),
     )

@@ -9,6 +9,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from livingevidence.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -31,12 +35,12 @@ class Study:
     enrolment_end: str | None
     follow_up_end: str | None
     follow_up_median_months: float | None
-    line_of_therapy: str
-    setting: str
-    matching: str
+    line_of_therapy: str | None
+    setting: str | None
+    matching: str | None
     response_criteria: str | None
     ae_grading: str | None
-    risk_of_bias: str
+    risk_of_bias: str | None
     source_kind: str
     source_file: str
     extracted_by: str
@@ -293,12 +297,79 @@ class Certainty:
 
 
 @dataclass(frozen=True)
+class ContinuousOutcome:
+    """Arm-level summary of a continuous outcome: mean, SD and n are pooled; medians and IQRs are shown only."""
+
+    population_id: str
+    arm_id: str
+    outcome: str
+    criterion: str | None
+    n: int | None
+    mean: float | None
+    sd: float | None
+    median: float | None
+    iqr_low: float | None
+    iqr_high: float | None
+    source: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One row of the outcome vocabulary: what an outcome is, how it is analysed, which way is better."""
+
+    outcome_id: str
+    label: str
+    short_label: str
+    phrase: str
+    kind: str  # time-to-event | binary | continuous
+    unit: str | None
+    higher_is_better: bool | None
+    default_measure: str
+    mid: float | None
+    mid_reason: str | None
+    order: int
+    counts_from: str | None
+    summary_terms: str | None
+    description: str | None
+
+    @property
+    def terms_in_summary(self) -> list[str]:
+        """Adverse-event terms (case-folded) shown in the summary of findings."""
+        return [t.strip().casefold() for t in (self.summary_terms or "").split(";") if t.strip()]
+
+
+@dataclass(frozen=True)
+class Label:
+    """Words for a coded value of a table's field, and the name it pools under (for outcome definitions)."""
+
+    table: str
+    field: str
+    value: str
+    label: str
+    pool_as: str | None
+
+
+@dataclass(frozen=True)
 class ExtractionNote:
     note_id: str
     study_id: str
     topic: str
     note: str
     source: str
+
+
+@dataclass(frozen=True)
+class Topic:
+    """What a summary is about, from the descriptor's `topic` property: the home page's heading and scope."""
+
+    title: str
+    description: str
+    population: str = ""
+    interventions: str = ""
+    outcomes: str = ""
+    designs: str = ""
+    maintainers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -309,6 +380,7 @@ class PackageInfo:
     version: str
     created: str
     license: str
+    topic: Topic = field(default_factory=lambda: Topic("", ""))
 
     @property
     def date(self) -> str:
@@ -337,8 +409,24 @@ ROW_TYPES: dict[str, type] = {
     "comparisons": Comparison,
     "comparison_pairs": ComparisonPair,
     "certainty": Certainty,
+    "continuous_outcomes": ContinuousOutcome,
+    "outcomes": Outcome,
+    "labels": Label,
     "extraction_notes": ExtractionNote,
 }
+# Tables every summary has; any other table may be left out of a package (its rows are then empty).
+REQUIRED_TABLES = (
+    "studies",
+    "interventions",
+    "regimens",
+    "regimen_components",
+    "arms",
+    "populations",
+    "population_arms",
+    "comparisons",
+    "comparison_pairs",
+    "outcomes",
+)
 
 
 @dataclass(frozen=True)
@@ -347,12 +435,21 @@ class EvidencePackage:
 
     info: PackageInfo
     tables: dict[str, list] = field(repr=False)
+    # table -> {column: its title} for the columns the package's schema has (in schema order)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
 
     def rows(self, table: str) -> list:
         """Rows of one table, in file order."""
         return self.tables[table]
 
     # --- look-ups -----------------------------------------------------------------------------
+    @cached_property
+    def vocabulary(self) -> Vocabulary:
+        """The topic's outcomes and labels (see vocabulary.py)."""
+        from livingevidence.vocabulary import Vocabulary
+
+        return Vocabulary.of(self.tables.get("outcomes", ()), self.tables.get("labels", ()))
+
     @cached_property
     def studies(self) -> dict[str, Study]:
         return {s.study_id: s for s in self.tables["studies"]}

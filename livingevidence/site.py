@@ -163,7 +163,10 @@ def generate(
         rules = [
             {"id": r.id, "layer": r.layer, "severity": r.severity, "description": r.description} for r in RULES.values()
         ]
-        yield from data_pages(package, descriptor, report.warnings, rules, zip_name)
+        # The public data-checks page lists what the papers printed (layer 3); notices about the package
+        # itself (a missing label, an unread column) are for its maintainers and stay in `validate`.
+        paper_slips = [w for w in report.warnings if RULES[w.rule].layer == 3]
+        yield from data_pages(package, descriptor, paper_slips, rules, zip_name)
         yield home_page(package, evidence_map(package, syntheses), rel_ctx.home_whats_new())
         yield from rel_ctx.pages()
 
@@ -384,7 +387,8 @@ _DIGEST_DISTRIBUTIONS = ("jinja2", "markdown-it-py", "altair", "vl-convert-pytho
 
 
 #: Modules that never shape the generated docs (editing the benchmark must not invalidate a build).
-_NOT_OUTPUT_CODE = {Path(__file__).parent / "bench.py", Path(__file__).parent / "synth.py"}
+# The tools (init, import, synth, bench) are not stages of the build: their code does not shape the site.
+_NOT_OUTPUT_CODE = Path(__file__).parent / "tools"
 
 
 def input_digest(package_path: Path, extra: str = "") -> str:
@@ -405,7 +409,7 @@ def input_digest(package_path: Path, extra: str = "") -> str:
         files += sorted(
             p
             for p in Path(folder).rglob(pattern)
-            if p.is_file() and "__pycache__" not in p.parts and p not in _NOT_OUTPUT_CODE
+            if p.is_file() and "__pycache__" not in p.parts and _NOT_OUTPUT_CODE not in p.parents
         )
     files += sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
     for f in files:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from livingevidence.bench import _Quiet, table
+from livingevidence.tools.bench import _Quiet, table
 
 
 @pytest.fixture()

@@ -26,7 +26,6 @@ from livingevidence.charts import (
     assets,
     chart_div,
     chart_html_attrs,
-    examples,
     forest,
     medians,
     palette,
@@ -35,6 +34,7 @@ from livingevidence.charts import (
     theme,
 )
 from livingevidence.charts._template import Template, colours_for
+from tests import chart_examples as examples
 from tests.browser_helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,8 @@ def test_spec_json_is_deterministic_and_finite(name: str) -> None:
 def test_spec_json_is_identical_in_a_fresh_process() -> None:
     """Builds are reproducible across processes (dict order, hash seeds, float formatting)."""
     code = (
-        "import hashlib; from livingevidence.charts import examples as e, regimen_colours, chart_html_attrs as j;"
+        "import hashlib; from tests import chart_examples as e;"
+        "from livingevidence.charts import regimen_colours, chart_html_attrs as j;"
         "c = regimen_colours(e.REGIMEN_IDS);"
         "print(hashlib.sha256(''.join(j(b()) for b in e.builders(list(c), list(c.values())).values())"
         ".encode()).hexdigest())"

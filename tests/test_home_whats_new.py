@@ -8,7 +8,7 @@ from pathlib import Path
 from livingevidence.load import load_package
 from livingevidence.pages.evidence_map import whats_new
 from livingevidence.pages.whats_new import HOME_ROWS, home_whats_new
-from livingevidence.synth import write_package
+from livingevidence.tools.synth import write_package
 
 
 def _package(tmp_path: Path, n: int):  # type: ignore[no-untyped-def]

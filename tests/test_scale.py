@@ -14,7 +14,7 @@ from scipy import stats
 from livingevidence.analysis import pooling
 from livingevidence.checks import validate_package
 from livingevidence.site import DocsWriter
-from livingevidence.synth import generate, write_package
+from livingevidence.tools.synth import generate, write_package
 
 
 def test_synth_same_seed_same_bytes_and_different_seeds_differ() -> None:
@@ -144,7 +144,7 @@ def test_a_build_with_unchanged_inputs_does_nothing(tmp_path: Path) -> None:
 
 def test_bench_smoke_shape(tmp_path: Path) -> None:
     """A 5-study benchmark: the output has every stage, size and target, whatever the timings."""
-    from livingevidence.bench import OUR_STAGES, run_bench
+    from livingevidence.tools.bench import OUR_STAGES, run_bench
 
     out = tmp_path / "bench.json"
     assert run_bench("5", out, "mkdocs", root=tmp_path / "work") == 0

@@ -12,7 +12,7 @@ API for page builders::
 
 Each chart kind is a module (`medians`, `response`, `adverse_events`, `forest`) with `spec(rows, *, title, ...)`
 and `describe(rows) -> str`; see their docstrings for the row dicts. Specs are plain dicts built from a cached
-template in well under a millisecond (`python -m livingevidence.charts.bench`).
+template in well under a millisecond (`python -m tests.chart_bench`).
 """
 
 from __future__ import annotations

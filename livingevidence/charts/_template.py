@@ -7,7 +7,7 @@ JSON text; `Template.fill` replaces the slots in that text, parses it (tens of m
 `data.values`. Per-page values must therefore be JSON-serialisable; `num` and `text` clean incoming values.
 
 Rows are laid out in pixels by `Rows` (y channels use `scale=None`): each row is as tall as its wrapped label,
-and group headings ("Overall survival (OS)", "mRECIST", "Any grade") take one line. Labels are text marks left
+and group headings ("Overall survival (OS)", "Criterion A", "Any grade") take one line. Labels are text marks left
 of the plot. This keeps every chart a single layered view with `width: "container"` (Vega-Lite ignores
 container width in facet and concat views), so charts fit a phone and grow on a desktop.
 """

@@ -2,9 +2,9 @@
 
 Row dict (one per term x grade x arm)::
 
-    {"term": "Rash", "grade": "any" | "3-4" | ">=3" | "5" | ..., "arm": "TRP", "regimen_id": "tace-rego-pd1",
+    {"term": "Rash", "grade": "any" | "3-4" | ">=3" | "5" | ..., "arm": "AB", "regimen_id": "drug-a-b",
      "percent": 25.0 | None, "events": 16 | None, "n": 64 | None,
-     # optional: "regimen": "TACE + regorafenib + PD-1 inhibitor" (shown in the legend and tooltip)}
+     # optional: "regimen": "Drug A + drug B" (shown in the legend and tooltip)}
 
 Grades are headings in the order they first occur (instead of a column facet, which cannot shrink to a phone);
 within a grade, terms are sorted by their largest percentage, arms in the order they first occur. Each arm has
@@ -33,13 +33,6 @@ from livingevidence.charts._template import (
     top_level,
 )
 
-GRADE_NAMES: dict[str, str] = {
-    "any": "Any grade",
-    "3-4": "Grade 3–4",
-    ">=3": "Grade 3 or higher",
-    "1-2": "Grade 1–2",
-    "5": "Grade 5 (fatal)",
-}
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle-up", "diamond", "triangle-down", "cross")
 NAMES_PARAM = "le_names"
 ARM_STEP = 15  # vertical distance between the arms' dots within a term row
@@ -113,8 +106,12 @@ def spec(
     colour_domain: list[str],
     colour_range: list[str],
     subtitle: str = "",
+    grade_names: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Vega-Lite spec: dot plot of the percentage of patients with each adverse event, per arm and grade."""
+    """Vega-Lite spec: dot plot of the percentage of patients with each adverse event, per arm and grade.
+
+    `grade_names` maps a row's grade code to its heading (the topic's labels); unknown codes show as printed.
+    """
     clean = [_clean(r) for r in rows]
     arm_regimen: dict[str, str] = {}
     arm_names: dict[str, str] = {}
@@ -133,7 +130,7 @@ def spec(
     layout = Rows(min_row=26, pad=8)
     prepared: list[dict[str, Any]] = []
     for grade, terms in groups.items():
-        grade_name = GRADE_NAMES.get(grade, f"Grade {grade}" if grade else "Grade not given")
+        grade_name = _grade_name(grade, grade_names)
         layout.heading(grade_name)
         ordered = sorted(terms.items(), key=lambda kv: -max(r["percent"] or 0.0 for r in kv[1]))
         for term, term_rows in ordered:
@@ -171,11 +168,18 @@ def spec(
     )
 
 
-def describe(rows: list[dict[str, Any]]) -> str:
+def _grade_name(grade: str, names: dict[str, str] | None) -> str:
+    if not grade:
+        return "Grade not given"
+    name = (names or {}).get(grade) or f"Grade {grade}"
+    return name[:1].upper() + name[1:]
+
+
+def describe(rows: list[dict[str, Any]], grade_names: dict[str, str] | None = None) -> str:
     """One plain-language sentence saying what the chart shows (for aria-label and screen readers)."""
     arms = list(dict.fromkeys(text(r.get("arm")) for r in rows if text(r.get("arm"))))
     terms = {text(r.get("term")) for r in rows}
-    grades = [GRADE_NAMES.get(g, g).lower() for g in dict.fromkeys(text(r.get("grade")) for r in rows)]
+    grades = [_grade_name(g, grade_names).lower() for g in dict.fromkeys(text(r.get("grade")) for r in rows)]
     sentence = f"Dot chart of the percentage of patients with each of {len(terms)} adverse events"
     if arms:
         sentence += f" in the {' and '.join(arms)} arm{'s' if len(arms) > 1 else ''}"

@@ -300,11 +300,12 @@ def spec(
     *,
     title: str,
     measure: str,
-    lower_is_better: bool,
+    lower_is_better: bool | None,
     log_scale: bool | None = None,
     intervention: str = "intervention",
     control: str = "control",
     subtitle: str = "",
+    unit: str = "",
     colour_domain: list[str] | None = None,
     colour_range: list[str] | None = None,
 ) -> dict[str, Any]:
@@ -313,8 +314,10 @@ def spec(
     `measure`: "HR", "RR", "OR", "RD", ... (names the axis and the numbers column). `log_scale`: log x axis;
     None (default) means True for ratio measures (HR, RR, OR, IRR, ROM) and False otherwise. The line of no
     effect is 1 on a log axis and 0 otherwise. `lower_is_better`: True when values below the line favour the
-    intervention (e.g. HR for death), False when values above it do (e.g. RR of response).
+    intervention (e.g. HR for death), False when values above it do (e.g. RR of response), None when neither
+    direction is better (the sides then say "Lower with" / "Higher with" the intervention).
     `intervention`/`control` name the two sides: "Favours <intervention>" / "Favours <control>".
+    `unit`: the outcome's unit for a difference on its scale (a mean difference), shown on the axis.
     `colour_domain`/`colour_range` are accepted for a uniform call signature and not used.
     """
     del colour_domain, colour_range
@@ -358,9 +361,16 @@ def spec(
         if bad:
             raise ValueError(f"log-scale forest plot got values <= 0: {bad[:3]}")
     domain, ticks = _domain(values or [null_value], log, null_value)
-    left, right = (intervention, control) if lower_is_better else (control, intervention)
+    if lower_is_better is None:
+        left_words, right_words = ["← Lower with"], ["Higher with →"]
+        left = right = intervention
+    else:
+        left_words, right_words = ["← Favours"], ["Favours →"]
+        left, right = (intervention, control) if lower_is_better else (control, intervention)
     left_lines, right_lines = wrap(left, width=18), wrap(right, width=18)
     name = MEASURE_NAMES.get(measure.upper(), measure)
+    if unit and not log:
+        name = f"{name} ({unit})"
     return _TEMPLATES[log].fill(
         prepared,
         title=title,
@@ -374,8 +384,8 @@ def spec(
         le_num_width=round(num_width),
         num_header=f"{measure} [95% CI]",
         weight_header="Weight",
-        favours_left="\n".join(["← Favours", *left_lines]),
-        favours_right="\n".join(["Favours →", *right_lines]),
+        favours_left="\n".join([*left_words, *left_lines]),
+        favours_right="\n".join([*right_words, *right_lines]),
         le_favours_lines=1 + max(len(left_lines), len(right_lines)),
         **layout.values(),
         top={"height": layout.height, "datasets": layout.datasets()},

@@ -6,7 +6,7 @@ becomes the first line of each row label, see `label_with_study`).
 Row dict (one per arm x population x outcome; order = drawing order within an outcome)::
 
     {"row_label": "TRP, after PSM", "study": "Li et al.", "population": "After PSM", "arm": "TRP",
-     "regimen_id": "tace-rego-pd1", "regimen": "TACE + regorafenib + PD-1 inhibitor",
+     "regimen_id": "drug-a-b", "regimen": "Drug A + drug B",
      "outcome": "PFS" | "OS" | "TTP" | ..., "median": 6.5, "ci_low": None | float, "ci_high": None | float}
 
 The CI whisker is drawn only when both limits are reported; otherwise the tooltip says which limit is missing.
@@ -34,13 +34,6 @@ from livingevidence.charts._template import (
     top_level,
 )
 
-OUTCOME_NAMES: dict[str, str] = {
-    "OS": "Overall survival (OS)",
-    "PFS": "Progression-free survival (PFS)",
-    "TTP": "Time to progression (TTP)",
-    "DoR": "Duration of response (DoR)",
-    "DOR": "Duration of response (DoR)",
-}
 NAMES_PARAM = "le_names"
 _SLOTS = ("x_domain", "colour_domain", "colour_range", NAMES_PARAM)
 
@@ -115,11 +108,13 @@ def spec(
     colour_range: list[str],
     subtitle: str = "",
     label_with_study: bool | None = None,
+    headings: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Vega-Lite spec: a dot per median (coloured by regimen), a whisker for the 95% CI when reported.
 
     `label_with_study`: put the study name on the first line of each row label; None (default) does so when
     the rows come from more than one study (regimen pages). `subtitle` is shown under the title.
+    `headings` maps a row's outcome id to its group heading (the topic's outcome names).
     """
     with_study = len({text(r.get("study")) for r in rows}) > 1 if label_with_study is None else label_with_study
     layout = Rows()
@@ -128,7 +123,7 @@ def spec(
     for row in rows:
         groups.setdefault(text(row.get("outcome")), []).append(row)
     for outcome, outcome_rows in groups.items():
-        layout.heading(OUTCOME_NAMES.get(outcome, outcome) or "Outcome not named")
+        layout.heading((headings or {}).get(outcome, outcome) or "Outcome not named")
         for row in outcome_rows:
             study, label = text(row.get("study")), text(row.get("row_label"))
             lines = [study, label] if with_study and study and not label.startswith(study) else [label]

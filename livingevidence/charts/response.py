@@ -2,8 +2,8 @@
 
 Row dict (one per arm x population x criterion x category)::
 
-    {"arm": "TRP", "population": "After PSM", "criterion": "mRECIST", "category": "CR" | "PR" | "SD" | "PD",
-     "count": 19 | None, "percent": 29.7 | None, "regimen_id": "tace-rego-pd1",
+    {"arm": "AB", "population": "After matching", "criterion": "Criterion A", "category": "CR" | "PR" | "SD" | "PD",
+     "count": 19 | None, "percent": 29.7 | None, "regimen_id": "drug-a-b",
      # optional: "row_label": "TRP, after PSM" (default "<arm>, <population>", or "<arm>" when the arm label
      # already names the population), "study": "Li et al."}
 

@@ -226,16 +226,18 @@ def response_p_values(ctx: Context) -> Iterator[Problem]:
     for rec in ctx.loaded.rows("response"):
         response.setdefault((rec.get("population_id"), rec.get("arm_id"), rec.get("criterion")), rec)
     todo: list[tuple[Record, str, int, int, int, int, str, str]] = []
+    counts_from = {o.get("outcome_id"): o.text("counts_from") for o in ctx.loaded.rows("outcomes")}
     for rec in ctx.loaded.rows("effects"):
         outcome, printed = rec.get("outcome"), rec.text("p_value")
-        if rec.get("measure") != "test" or outcome not in ("ORR", "DCR") or not printed:
+        source = counts_from.get(outcome, "")
+        if rec.get("measure") != "test" or source not in ("response:orr", "response:dcr") or not printed:
             continue
         pop, crit = rec.get("population_id"), rec.get("criterion")
         ia, ca = rec.get("intervention_arm_id"), rec.get("control_arm_id")
         r1, r2 = response.get((pop, ia, crit)), response.get((pop, ca, crit))
         if r1 is None or r2 is None:
             continue
-        (a, label), (c, _) = (_orr(r1), _orr(r2)) if outcome == "ORR" else (_dcr(r1), _dcr(r2))
+        (a, label), (c, _) = (_orr(r1), _orr(r2)) if source == "response:orr" else (_dcr(r1), _dcr(r2))
         n1, n2 = r1.get("n_evaluable"), r2.get("n_evaluable")
         if None in (a, c, n1, n2) or not (0 <= a <= n1 and 0 <= c <= n2) or n1 == 0 or n2 == 0:
             continue

@@ -227,8 +227,8 @@ _MEANING = _rules(
     ),
     (
         "effect-criterion",
-        "ORR and DCR effects name a response criterion; time-to-event effects use 'none'.",
-        "set criterion to mRECIST or RECIST 1.1 for ORR/DCR, and to 'none' for OS/PFS/TTP",
+        "Effects of an outcome counted from response.csv name its response criterion; other outcomes do not use one.",
+        "set criterion to the response criterion of the counts (as in response.csv), or to 'none' for other outcomes",
     ),
     ("effect-same-arm", "An effect compares two different arms.", "fix intervention_arm_id or control_arm_id"),
     (
@@ -331,6 +331,67 @@ _MEANING = _rules(
     ),
 )
 
+_TOPIC = _rules(
+    2,
+    "error",
+    (
+        "outcome-kind",
+        "A result row's outcome has the kind its table holds: medians, landmarks, subgroups and prognostic factors "
+        "for time-to-event outcomes, binary_outcomes.csv for binary ones, continuous_outcomes.csv for continuous "
+        "ones; an effect's measure fits its outcome's kind (HR: time-to-event; RR, OR, RD: binary; MD, SMD, ROM: "
+        "continuous).",
+        "use an outcome of the right kind from outcomes.csv, or fix the outcome's kind there",
+    ),
+    (
+        "outcome-measure",
+        "An outcome's default measure fits its kind, and its counts come from a table that can give them.",
+        "time-to-event: HR; binary: RR, OR or RD; continuous: MD, SMD or ROM; counts_from only for binary outcomes",
+    ),
+    (
+        "outcome-mid",
+        "A minimal important difference of a ratio measure is a ratio above 1 (e.g. 1.25); every MID has its reason.",
+        "write the MID as the ratio above 1 (1.25, not 0.8 or 25%), and say why in mid_reason",
+    ),
+    (
+        "ratio-positive",
+        "A ratio (HR, OR, RR, ROM) and its confidence limits are above 0; only differences (RD, MD, SMD) may be "
+        "negative.",
+        "check the measure: a negative value is a difference (RD, MD or SMD), not a ratio",
+    ),
+    (
+        "counts-elsewhere",
+        "binary_outcomes.csv holds no rows of an outcome whose counts come from another table (counts_from).",
+        "move the counts to the table counts_from names, or empty counts_from in outcomes.csv",
+    ),
+    (
+        "label-duplicate-pool",
+        "A pool_as name is used by one coded field only.",
+        "give the values of different fields different pool_as names",
+    ),
+)
+
+_TOPIC_WARNINGS = _rules(
+    2,
+    "warning",
+    (
+        "label-missing",
+        "Every coded value shown on pages (designs, kinds, criteria, grades, categories) has its words in "
+        "labels.csv; without them the page shows the code made readable.",
+        "add a row to labels.csv: table, field, value, label",
+    ),
+    (
+        "column-unknown",
+        "Every column of a table is one the generator shows or checks; others are kept in the downloads but not "
+        "shown on pages.",
+        "remove the column, or keep it knowing pages do not show it (see the data dictionary for each table's columns)",
+    ),
+    (
+        "resource-unknown",
+        "Every table of the package is one the generator reads; others are kept in the downloads only.",
+        "remove the table, or rename it to a table the generator reads (see the data dictionary)",
+    ),
+)
+
 _CONSISTENCY = _rules(
     3,
     "warning",
@@ -367,13 +428,13 @@ _CONSISTENCY = _rules(
     ),
     (
         "p-value-inconsistent",
-        "A printed between-arm ORR/DCR p-value is one that the response counts can "
-        "give (Pearson chi-square with or without Yates' correction, or Fisher's exact test).",
+        "A printed between-arm p-value of a response outcome (counts_from response) is one that the response "
+        "counts can give (Pearson chi-square with or without Yates' correction, or Fisher's exact test).",
         "compare with the source: if the paper prints this, keep it and say so in the note or in extraction_notes.csv",
     ),
 )
 
-RULES: dict[str, Rule] = {r.id: r for r in (*_STRUCTURE, *_MEANING, *_CONSISTENCY)}
+RULES: dict[str, Rule] = {r.id: r for r in (*_STRUCTURE, *_MEANING, *_TOPIC, *_TOPIC_WARNINGS, *_CONSISTENCY)}
 
 #: At most this many problems of one rule in one file are listed; the rest are counted in one last problem, so that
 #: a huge broken file gives a readable report in bounded memory.

@@ -22,8 +22,6 @@ __all__ = ["CHECKS"]
 CHECKS: list[Check] = []
 
 RESPONSE_PARTS = ("cr", "pr", "sd", "pd")
-TIME_TO_EVENT = ("OS", "PFS", "TTP")
-RESPONSE_OUTCOMES = ("ORR", "DCR")
 
 # (table, estimate field, what the estimate is) for the CI-order rule.
 CI_TABLES = (
@@ -39,6 +37,7 @@ ARM_TABLES = (
     ("population_arms", "population_id", ("arm_id",), True),
     ("effects", "population_id", ("intervention_arm_id", "control_arm_id"), True),
     ("response", "population_id", ("arm_id",), True),
+    ("continuous_outcomes", "population_id", ("arm_id",), True),
     ("survival", "population_id", ("arm_id",), True),
     ("landmarks", "population_id", ("arm_id",), True),
     ("binary_outcomes", "population_id", ("arm_id",), True),
@@ -211,7 +210,9 @@ def confidence_intervals(ctx: Context) -> Iterator[Problem]:
 
 @check(CHECKS, "effect-measure", "effect-criterion", "effect-same-arm")
 def effects_shape(ctx: Context) -> Iterator[Problem]:
-    """A 'test' row has a p-value and no estimate; an HR/OR/RR row has an estimate; criteria fit outcomes."""
+    """A 'test' row has a p-value and no estimate; an effect row has an estimate; criteria fit outcomes."""
+    counts_from = {o.get("outcome_id"): o.text("counts_from") for o in ctx.loaded.rows("outcomes")}
+    response_criteria = {r.get("criterion") for r in ctx.loaded.rows("response")} - {None, "none"}
     for rec in ctx.loaded.rows("effects"):
         measure = rec.get("measure")
         if measure == "test":
@@ -223,7 +224,7 @@ def effects_shape(ctx: Context) -> Iterator[Problem]:
                     rec,
                     filled[0],
                     f"a 'test' row has {', '.join(filled)}",
-                    "set measure to the printed measure (HR, OR, RR), or empty the estimate and CI",
+                    "set measure to the printed measure (HR, OR, RR, RD, MD, SMD, ROM), or empty the estimate and CI",
                 )
             elif not rec.text("p_value") and "p_value" not in rec.bad:
                 yield ctx.problem(
@@ -234,7 +235,7 @@ def effects_shape(ctx: Context) -> Iterator[Problem]:
                     "a 'test' row has no p-value",
                     "fill in the printed p-value, or delete the row",
                 )
-        elif measure in ("HR", "OR", "RR") and rec.get("estimate") is None and "estimate" not in rec.bad:
+        elif measure not in (None, "test") and rec.get("estimate") is None and "estimate" not in rec.bad:
             yield ctx.problem(
                 "effect-measure",
                 "effects",
@@ -244,21 +245,22 @@ def effects_shape(ctx: Context) -> Iterator[Problem]:
                 f"fill in the {measure}, or use measure 'test' for a p-value without an estimate",
             )
         outcome, criterion = rec.get("outcome"), rec.get("criterion")
-        if outcome in RESPONSE_OUTCOMES and criterion == "none":
+        from_response = counts_from.get(outcome, "").startswith("response:")
+        if from_response and criterion == "none":
             yield ctx.problem(
                 "effect-criterion",
                 "effects",
                 rec,
                 "criterion",
-                f"an {outcome} effect needs its response criterion, not 'none'",
+                f"the {outcome} effect needs the response criterion its counts use, not 'none'",
             )
-        elif outcome in TIME_TO_EVENT and criterion not in (None, "none"):
+        elif not from_response and criterion in response_criteria:
             yield ctx.problem(
                 "effect-criterion",
                 "effects",
                 rec,
                 "criterion",
-                f"a {outcome} effect has the response criterion '{criterion}'",
+                f"the {outcome} effect has the response criterion '{criterion}', but {outcome} is not a response",
             )
         ia, ca = rec.get("intervention_arm_id"), rec.get("control_arm_id")
         if ia is not None and ia == ca:

@@ -36,6 +36,7 @@ from typing import Any
 
 from livingevidence.checks.data import NO_BAD, Loaded, Record, Table
 from livingevidence.checks.registry import ProblemList, problem
+from livingevidence.model import REQUIRED_TABLES
 from livingevidence.report import Problem
 
 __all__ = [
@@ -52,29 +53,9 @@ __all__ = [
 
 DESCRIPTOR_NAME = "datapackage.json"
 
-# The tables the site and the checks need. A descriptor without one of them is invalid.
-EXPECTED_RESOURCES: tuple[str, ...] = (
-    "studies",
-    "interventions",
-    "regimens",
-    "regimen_components",
-    "arms",
-    "populations",
-    "population_arms",
-    "baseline",
-    "survival",
-    "landmarks",
-    "effects",
-    "prognostic_factors",
-    "response",
-    "binary_outcomes",
-    "adverse_events",
-    "subgroups",
-    "comparisons",
-    "comparison_pairs",
-    "certainty",
-    "extraction_notes",
-)
+# The tables every summary has; a descriptor without one of them is invalid. The others (results, baseline,
+# notes, ...) are optional: a topic leaves out what it does not need.
+EXPECTED_RESOURCES: tuple[str, ...] = REQUIRED_TABLES
 
 # Fields the meaning and consistency checks read. A schema without one of them is reported, and the checks
 # that need it skip (they see empty values).
@@ -160,6 +141,9 @@ NEEDED_FIELDS: dict[str, tuple[str, ...]] = {
         "p_value",
     ),
     "comparisons": ("comparison_id", "parent_comparison_id"),
+    "outcomes": ("outcome_id", "kind", "default_measure", "counts_from", "mid", "higher_is_better"),
+    "labels": ("table", "field", "value", "label", "pool_as"),
+    "continuous_outcomes": ("population_id", "arm_id", "outcome", "criterion", "n", "mean", "sd"),
     "comparison_pairs": ("comparison_id", "intervention_regimen_id", "control_regimen_id"),
     "extraction_notes": ("note_id",),
 }

@@ -29,6 +29,22 @@ def colour_scale(package: EvidencePackage) -> dict[str, list[str]]:
     return {"colour_domain": domain, "colour_range": range_}
 
 
+def outcome_headings(package: EvidencePackage) -> dict[str, str]:
+    """Outcome id -> chart heading: 'Overall survival (OS)', or the label alone when it is its own short name."""
+    return {
+        o.outcome_id: o.label if o.short_label == o.label else f"{o.label} ({o.short_label})"
+        for o in package.vocabulary.outcomes.values()
+    }
+
+
+def grade_names(package: EvidencePackage) -> dict[str, str]:
+    """Adverse-event grade code -> its label (labels.csv)."""
+    voc = package.vocabulary
+    return {
+        lb.value: voc.label("adverse_events", "grade", lb.value) for lb in package.rows("labels") if lb.field == "grade"
+    }
+
+
 def _block(spec: dict, description: str, data_href: str, table: Table) -> dict[str, Any]:
     return {"spec": spec, "description": description, "data_href": data_href, "table": table}
 
@@ -65,7 +81,7 @@ def medians_block(package: EvidencePackage, survival_rows: list, title: str, dat
     rows = median_rows(package, survival_rows, with_study)
     if not rows:
         return None
-    spec = medians.spec(rows, title=title, **colour_scale(package))
+    spec = medians.spec(rows, title=title, headings=outcome_headings(package), **colour_scale(package))
     table = Table(
         ["Row", "Outcome", "Median (months)", "95% CI"],
         [
@@ -145,9 +161,10 @@ def adverse_events_block(package: EvidencePackage, ae_rows: list, title: str, da
         )
     if not rows:
         return None
-    spec = adverse_events.spec(rows, title=title, **colour_scale(package))
+    names = grade_names(package)
+    spec = adverse_events.spec(rows, title=title, grade_names=names, **colour_scale(package))
     table = Table(
         ["Term", "Grade", "Arm", "Percent", "Patients", "At risk"],
         [[x["term"], x["grade"], x["arm"], fmt_num(x["percent"]), fmt_num(x["events"]), x["n"]] for x in rows],
     )
-    return _block(spec, adverse_events.describe(rows), data_href, table)
+    return _block(spec, adverse_events.describe(rows, names), data_href, table)

@@ -9,94 +9,8 @@ from livingevidence.charts import forest
 from livingevidence.model import Comparison, EvidencePackage
 from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, Table, link, page_href
-from livingevidence.pages.render import NOT_REPORTED
-
-# GRADE plain-language wording by certainty (Santesso et al. 2020 informative statements).
-CERTAINTY_VERB = {"high": "", "moderate": "probably ", "low": "may ", "very-low": None}
-MAIN_KEYS = (
-    "os-hr-unadjusted",
-    "os-hr-adjusted",
-    "pfs-hr-unadjusted",
-    "pfs-hr-adjusted",
-    "ttp-hr-unadjusted",
-    "ttp-hr-adjusted",
-    "orr-mrecist-rr",
-    "orr-recist11-rr",
-    "dcr-mrecist-rr",
-    "dcr-recist11-rr",
-)
-AE_SOF_KEYS = ("ae-any-adverse-event-any-grade", "ae-any-adverse-event-grade-3-or-higher")
-
-
-def f3(x: float | None) -> str:
-    """Effect sizes to two decimals (three below 0.1 so small risk differences stay readable)."""
-    if x is None:
-        return NOT_REPORTED
-    return f"{x:.3f}" if abs(x) < 0.1 else f"{x:.2f}"
-
-
-def effect_text(measure: str, est: float | None, lo: float | None, hi: float | None) -> str:
-    """'RR 2.24 (95% CI 0.42 to 12.01)'."""
-    if est is None:
-        return NOT_REPORTED
-    if lo is None or hi is None:
-        return f"{measure} {f3(est)} (CI not reported)"
-    return f"{measure} {f3(est)} (95% CI {f3(lo)} to {f3(hi)})"
-
-
-def _result(a: OutcomeAnalysis) -> tuple[float | None, float | None, float | None, str]:
-    """Pooled result, or the single study's, with a word on which it is."""
-    s = a.summary()
-    if s:
-        return s["estimate"], s["ci_low"], s["ci_high"], f"pooled, {a.k} study populations"
-    if a.k == 1:
-        r = a.rows[0]
-        return r.estimate, r.ci_low, r.ci_high, "one study population, not pooled"
-    return None, None, None, "no usable study"
-
-
-def plain_statement(a: OutcomeAnalysis, comparison: Comparison, certainty: str | None, intervention: str) -> str:
-    """A sentence whose wording follows the direction and precision of the effect and its certainty."""
-    est, lo, hi, _ = _result(a)
-    null = 0.0 if a.measure == "RD" else 1.0
-    outcome = a.phrase
-    if est is None or lo is None or hi is None:
-        return f"No usable estimate for {outcome}."
-    if lo > null or hi < null:
-        more = (est > null) if a.measure != "HR" else (est < null)
-        if a.outcome in ("OS", "PFS", "TTP"):
-            word = "longer" if more else "shorter"
-        elif a.outcome == "AE":
-            word = "more patients with" if est > null else "fewer patients with"
-        else:
-            word = "more" if est > null else "less"
-        direction = f"{intervention} is associated with {word} {outcome}"
-    else:
-        direction = f"the evidence does not show a clear difference in {outcome}; the interval includes no difference"
-    if certainty is None:
-        return direction[0].upper() + direction[1:] + ". Certainty of the evidence not assessed."
-    verb = CERTAINTY_VERB[certainty]
-    if verb is None:
-        return f"The evidence is very uncertain: {direction}."
-    return (
-        f"{intervention} {verb}changes {outcome} as follows: {direction}."
-        if verb
-        else direction[0].upper() + direction[1:] + "."
-    )
-
-
-def absolute_per_1000(a: OutcomeAnalysis) -> str:
-    """Control risk and the corresponding intervention risk per 1000, for risk ratios with a control risk."""
-    est, lo, hi, _ = _result(a)
-    if a.measure != "RR" or a.control_risk is None or est is None or lo is None or hi is None:
-        return "not applicable" if a.measure == "HR" else NOT_REPORTED
-    base = 1000 * a.control_risk
-    # A risk cannot exceed 1000 per 1000, however wide the ratio's interval.
-    diff = lambda rr: round(min(base * rr, 1000.0) - base)  # noqa: E731
-    return (
-        f"{round(base)} per 1000 with control; {diff(est):+d} per 1000 with intervention "
-        f"(95% CI {diff(lo):+d} to {diff(hi):+d})"
-    )
+from livingevidence.pages.findings import effect_text, f3, main_analyses, result_of, sof_rows
+from livingevidence.vocabulary import MEASURE_NAMES, NO_CRITERION
 
 
 def forest_block(
@@ -146,9 +60,10 @@ def forest_block(
         title=a.title,
         measure=a.measure,
         log_scale=a.log_scale,
-        lower_is_better=not a.higher_is_better,
+        lower_is_better=None if a.higher_is_better is None else not a.higher_is_better,
         intervention=intervention_short,
         control=control_short,
+        unit=a.unit or "",
     )
     sentences = []
     for r in a.rows:
@@ -196,128 +111,119 @@ def heterogeneity_text(a: OutcomeAnalysis) -> str:
     )
 
 
-def descriptive_rows(
-    package: EvidencePackage, syn: ComparisonSynthesis, by_key: dict[str, OutcomeAnalysis], certainty: dict[str, str]
-) -> list[list[str]]:
-    """Summary-of-findings rows for outcomes reported without an effect size (medians with a p-value, or
-    proportions printed without counts): shown as reported, never pooled."""
-    rows: list[list[str]] = []
-    for outcome in ("OS", "PFS", "TTP"):
-        if any(a.outcome == outcome and a.k for a in by_key.values()):
+def _other_measures(syn: ComparisonSynthesis, a: OutcomeAnalysis) -> str:
+    """The same outcome and definition in the other measures (OR and RD beside an RR)."""
+    others = [
+        o
+        for o in syn.analyses
+        if o.outcome == a.outcome and o.phrase == a.phrase and o.source == a.source and o.measure != a.measure
+    ]
+    return "; ".join(f"{MEASURE_NAMES[o.measure]}: {effect_text(o.measure, *result_of(o)[:3])}" for o in others)
+
+
+def _section(syn: ComparisonSynthesis, a: OutcomeAnalysis, data_href: str, favours: tuple[str, str]) -> dict:
+    """One outcome's forest plot with its heterogeneity, notes and sensitivity tables."""
+    return {
+        "analysis": a,
+        "forest": forest_block(a, data_href, *favours),
+        "heterogeneity": heterogeneity_text(a),
+        "other_measures": _other_measures(syn, a),
+        "notes": a.notes + [f"{r.label}: {r.note}" for r in a.rows + a.excluded if r.note],
+        "loo": Table(
+            ["Omitted", "Estimate (95% CI)"],
+            [[x["omitted"], effect_text(a.measure, x["estimate"], x["ci_low"], x["ci_high"])] for x in a.leave_one_out],
+        ),
+        "cumulative": Table(
+            ["Added (by publication date)", "Studies", "Estimate (95% CI)"],
+            [
+                [x["added"], str(x["k"]), effect_text(a.measure, x["estimate"], x["ci_low"], x["ci_high"])]
+                for x in a.cumulative
+            ],
+        ),
+    }
+
+
+def _term_tables(package: EvidencePackage, syn: ComparisonSynthesis) -> list[Table]:
+    """One table per per-term outcome (adverse events): every term and grade band, analysed or not."""
+    tables = []
+    for outcome in package.vocabulary.outcomes.values():
+        mine = [a for a in syn.analyses if a.outcome == outcome.outcome_id and a.source == "per-term"]
+        if not mine:
             continue
-        parts, patients, k = [], 0, 0
-        for c in syn.contributing:
-            med = {
-                s.arm_id: s.median_months
-                for s in syn.medians
-                if s.population_id == c.population.population_id and s.outcome == outcome
-            }
-            if c.intervention.arm_id not in med or c.control.arm_id not in med:
-                continue
-            test = _first_test(package).get((c.population.population_id, outcome))
-            p = f", {p_text(test.p_value)}" if test and test.p_value else ""
-            parts.append(f"{c.label}: median {_m(med[c.intervention.arm_id])} vs {_m(med[c.control.arm_id])} months{p}")
-            patients += c.n_intervention + c.n_control
-            k += 1
-        if parts:
+        name = MEASURE_NAMES[outcome.default_measure]
+        rows = []
+        for a in mine:
+            est, lo, hi, how = result_of(a)
             rows.append(
                 [
-                    OUTCOME_LABEL[outcome],
-                    f"{k} ({patients} patients)",
-                    "no hazard ratio reported; " + "; ".join(parts),
-                    "not applicable",
-                    certainty.get(outcome, "not assessed"),
-                    "Reported as medians and a p-value only, so no effect size can be shown or pooled.",
+                    a.title.removesuffix(f": {name}"),
+                    str(a.k),
+                    effect_text(a.measure, est, lo, hi),
+                    how,
+                    "; ".join(f"{r.label}: {r.events}" for r in a.rows + a.excluded),
                 ]
             )
-    binary = package.rows("binary_outcomes")
-    binary_by = _binary_by_population(package)
-    for outcome in dict.fromkeys(b.outcome for b in binary):
-        parts, patients, k = [], 0, 0
-        for c in syn.contributing:
-            got = binary_by.get((c.population.population_id, outcome), {})
-            if c.intervention.arm_id in got and c.control.arm_id in got:
-                bi, bc = got[c.intervention.arm_id], got[c.control.arm_id]
-                p = f" ({p_text(bi.p_value)})" if bi.p_value else ""
-                parts.append(f"{c.label}: {_pct(bi)} vs {_pct(bc)}{p}")
-                patients += c.n_intervention + c.n_control
-                k += 1
-        if parts:
-            rows.append(
-                [
-                    BINARY_LABELS.get(outcome, outcome.replace("-", " ").capitalize()),
-                    f"{k} ({patients} patients)",
-                    "; ".join(parts),
-                    NOT_REPORTED,
-                    "not assessed",
-                    "Shown as printed; not analysed as an effect.",
-                ]
+        tables.append(
+            Table(
+                ["Term", "Study populations", name.capitalize(), "Basis", "Events (intervention vs control)"],
+                rows,
+                caption=outcome.label,
+                sortable=True,
             )
-    return rows
+        )
+    return tables
 
 
-def _first_test(package: EvidencePackage) -> dict[tuple[str, str], Any]:
-    """(population, outcome) -> the first 'test' row of effects (indexed once per package)."""
-    key = ("pages-first-test",)
-    if key not in package.memo:
-        index: dict[tuple[str, str], Any] = {}
-        for e in package.rows("effects"):
-            if e.measure == "test":
-                index.setdefault((e.population_id, e.outcome), e)
-        package.memo[key] = index
-    return package.memo[key]
+def _ratio_table(package: EvidencePackage, syn: ComparisonSynthesis) -> Table:
+    """Intervention and control medians side by side, and their ratio (descriptive, never pooled)."""
+    voc = package.vocabulary
+    by_pop: dict[tuple[str, str], dict[str, float]] = {}
+    for c in syn.contributing:
+        for s in syn.medians:
+            if s.population_id == c.population.population_id and s.median_months is not None:
+                side = "i" if s.arm_id == c.intervention.arm_id else ("c" if s.arm_id == c.control.arm_id else None)
+                if side:
+                    by_pop.setdefault((c.label, s.outcome), {})[side] = s.median_months
+    rows = []
+    for (label, outcome), v in sorted(by_pop.items()):
+        if "i" in v and "c" in v:
+            short = voc.outcome(outcome).short_label if voc.outcome(outcome) else outcome
+            rows.append([label, short, f"{v['i']:g}", f"{v['c']:g}", f"{v['i'] / v['c']:.2f}"])
+    return Table(
+        ["Study population", "Outcome", "Intervention median", "Control median", "Ratio of medians (descriptive)"],
+        rows,
+        caption="Ratio of medians",
+    )
 
 
-def _binary_by_population(package: EvidencePackage) -> dict[tuple[str, str], dict[str, Any]]:
-    """(population, outcome) -> {arm: row}, the last row per arm winning as in a dict comprehension."""
-    key = ("pages-binary",)
-    if key not in package.memo:
-        index: dict[tuple[str, str], dict[str, Any]] = {}
-        for b in package.rows("binary_outcomes"):
-            index.setdefault((b.population_id, b.outcome), {})[b.arm_id] = b
-        package.memo[key] = index
-    return package.memo[key]
+def _definitions(package: EvidencePackage) -> list[str]:
+    """The topic's named outcome definitions that pool only among themselves (labels.csv, criterion fields)."""
+    voc = package.vocabulary
+    groups = (voc.pool_as(lb.table, lb.field, lb.value) for lb in package.rows("labels") if lb.field == "criterion")
+    return [g for g in dict.fromkeys(groups) if g != NO_CRITERION]
 
 
-BINARY_LABELS = {"tace-resistance": "TACE resistance"}
-
-
-def p_text(printed: str) -> str:
-    """'p = 0.008' or 'p < 0.001' from a p-value as printed."""
-    if printed[0] in "<>≤≥":
-        return f"p {printed[0]} {printed[1:].strip()}"
-    return f"p = {printed}"
-
-
-OUTCOME_LABEL = {"OS": "Overall survival", "PFS": "Progression-free survival", "TTP": "Time to progression"}
-
-
-def _m(x: float | None) -> str:
-    return NOT_REPORTED if x is None else f"{x:g}"
-
-
-def _pct(b) -> str:
-    if b.events is not None and b.n:
-        return f"{b.events}/{b.n}" + (f" ({b.percent:g}%)" if b.percent is not None else "")
-    return f"{b.percent:g}%" if b.percent is not None else NOT_REPORTED
-
-
-def comparison_page(
-    package: EvidencePackage, comparison: Comparison, syn: ComparisonSynthesis, history: list[Any] | None = None
-) -> Page:
-    """Build one comparison page; `history` holds one line per data release that changed it (newest first)."""
-    cid = comparison.comparison_id
-    data_href = f"../../api/comparisons/{cid}.json"
-    certainty = {(c.outcome): c.rating for c in package.rows("certainty") if c.comparison_id == cid}
-    pairs = [p for p in package.rows("comparison_pairs") if p.comparison_id == cid]
+def _arms_text(package: EvidencePackage, pairs: list) -> tuple[str, str, tuple[str, str]]:
+    """The intervention and control in words, and the short names the forest plots' sides favour."""
     labels = list(dict.fromkeys(package.regimens[p.intervention_regimen_id].label for p in pairs))
     intervention = labels[0] if len(labels) == 1 else "The intervention"
     control = " or ".join(dict.fromkeys(package.regimens[p.control_regimen_id].label for p in pairs))
+    shorts_i = list(dict.fromkeys(package.regimens[p.intervention_regimen_id].short_label for p in pairs))
+    shorts_c = list(dict.fromkeys(package.regimens[p.control_regimen_id].short_label for p in pairs))
+    favours = (
+        shorts_i[0] if len(shorts_i) == 1 else "intervention",
+        shorts_c[0] if len(shorts_c) == 1 else "control",
+    )
+    return intervention, control, favours
+
+
+def _study_tables(syn: ComparisonSynthesis, cid: str) -> tuple[Table, Table]:
+    here = f"comparisons/{cid}.md"
     contributing = Table(
         ["Study", "Population", "Intervention arm (n)", "Control arm (n)"],
         [
             [
-                link(page_href(f"comparisons/{cid}.md", f"studies/{c.study.study_id}.md"), c.study.label),
+                link(page_href(here, f"studies/{c.study.study_id}.md"), c.study.label),
                 c.population.label,
                 f"{c.intervention.label} ({c.n_intervention})",
                 f"{c.control.label} ({c.n_control})",
@@ -330,7 +236,7 @@ def comparison_page(
         ["Study", "Population", "Why it is not pooled"],
         [
             [
-                link(page_href(f"comparisons/{cid}.md", f"studies/{x.study.study_id}.md"), x.study.label),
+                link(page_href(here, f"studies/{x.study.study_id}.md"), x.study.label),
                 x.population.label if x.population else "all",
                 x.reason,
             ]
@@ -338,104 +244,27 @@ def comparison_page(
         ],
         caption="Not pooled, and why",
     )
-    by_key = {a.key: a for a in syn.analyses}
-    shorts_i = list(dict.fromkeys(package.regimens[p.intervention_regimen_id].short_label for p in pairs))
-    shorts_c = list(dict.fromkeys(package.regimens[p.control_regimen_id].short_label for p in pairs))
-    favours = (
-        shorts_i[0] if len(shorts_i) == 1 else "intervention",
-        shorts_c[0] if len(shorts_c) == 1 else "control",
-    )
-    sof_rows = []
-    for key in (*MAIN_KEYS, *AE_SOF_KEYS):
-        a = by_key.get(key)
-        if a is None or a.k == 0:
-            continue
-        est, lo, hi, how = _result(a)
-        cert = certainty.get(a.outcome)
-        sof_rows.append(
-            [
-                a.title,
-                f"{a.k} ({a.patients} patients)",
-                f"{effect_text(a.measure, est, lo, hi)}; {how}",
-                absolute_per_1000(a),
-                cert.replace("-", " ") if cert else "not assessed",
-                plain_statement(a, comparison, cert, intervention),
-            ]
-        )
-    sof_rows += descriptive_rows(package, syn, by_key, certainty)
+    return contributing, excluded
+
+
+def comparison_page(
+    package: EvidencePackage, comparison: Comparison, syn: ComparisonSynthesis, history: list[Any] | None = None
+) -> Page:
+    """Build one comparison page; `history` holds one line per data release that changed it (newest first)."""
+    cid = comparison.comparison_id
+    data_href = f"../../api/comparisons/{cid}.json"
+    certainty = {(c.outcome): c.rating for c in package.rows("certainty") if c.comparison_id == cid}
+    pairs = [p for p in package.rows("comparison_pairs") if p.comparison_id == cid]
+    intervention, control, favours = _arms_text(package, pairs)
+    contributing, excluded = _study_tables(syn, cid)
     sof = Table(
         ["Outcome", "Study populations (patients)", "Relative effect", "Absolute effect", "Certainty", "What it means"],
-        sof_rows,
+        sof_rows(package, syn, certainty, intervention),
         caption="Summary of findings",
     )
-    sections = []
-    for key in MAIN_KEYS:
-        a = by_key.get(key)
-        if a is None or a.k == 0:
-            continue
-        others = [by_key[k] for k in (key[:-2] + "or", key[:-2] + "rd") if key.endswith("rr") and k in by_key]
-        other_text = "; ".join(f"{o.title.split(': ')[1]}: {effect_text(o.measure, *_result(o)[:3])}" for o in others)
-        sections.append(
-            {
-                "analysis": a,
-                "forest": forest_block(a, data_href, *favours),
-                "heterogeneity": heterogeneity_text(a),
-                "other_measures": other_text,
-                "notes": a.notes + [f"{r.label}: {r.note}" for r in a.rows + a.excluded if r.note],
-                "loo": Table(
-                    ["Omitted", "Estimate (95% CI)"],
-                    [
-                        [x["omitted"], effect_text(a.measure, x["estimate"], x["ci_low"], x["ci_high"])]
-                        for x in a.leave_one_out
-                    ],
-                ),
-                "cumulative": Table(
-                    ["Added (by publication date)", "Studies", "Estimate (95% CI)"],
-                    [
-                        [x["added"], str(x["k"]), effect_text(a.measure, x["estimate"], x["ci_low"], x["ci_high"])]
-                        for x in a.cumulative
-                    ],
-                ),
-            }
-        )
-    ae_rows = []
-    for a in syn.analyses:
-        if a.outcome != "AE":
-            continue
-        est, lo, hi, how = _result(a)
-        ae_rows.append(
-            [
-                a.title.removesuffix(": risk ratio"),
-                str(a.k),
-                effect_text("RR", est, lo, hi),
-                how,
-                "; ".join(f"{r.label}: {r.events}" for r in a.rows + a.excluded),
-            ]
-        )
-    ae_table = Table(
-        ["Adverse event", "Study populations", "Risk ratio", "Basis", "Events (intervention vs control)"],
-        ae_rows,
-        caption="Adverse events",
-        sortable=True,
-    )
+    sections = [_section(syn, a, data_href, favours) for a in main_analyses(package, syn)]
     medians_chart = chartblocks.medians_block(
-        package, syn.medians, f"Median survival: {comparison.title}", data_href, with_study=True
-    )
-    ratio_rows = []
-    by_pop: dict[tuple[str, str], dict[str, float]] = {}
-    for c in syn.contributing:
-        for s in syn.medians:
-            if s.population_id == c.population.population_id and s.median_months is not None:
-                side = "i" if s.arm_id == c.intervention.arm_id else ("c" if s.arm_id == c.control.arm_id else None)
-                if side:
-                    by_pop.setdefault((c.label, s.outcome), {})[side] = s.median_months
-    for (label, outcome), v in sorted(by_pop.items()):
-        if "i" in v and "c" in v:
-            ratio_rows.append([label, outcome, f"{v['i']:g}", f"{v['c']:g}", f"{v['i'] / v['c']:.2f}"])
-    ratio_table = Table(
-        ["Study population", "Outcome", "Intervention median", "Control median", "Ratio of medians (descriptive)"],
-        ratio_rows,
-        caption="Ratio of medians",
+        package, syn.medians, f"Medians: {comparison.title}", data_href, with_study=True
     )
     children = [c for c in package.comparisons.values() if c.parent_comparison_id == cid]
     parent = package.comparisons.get(comparison.parent_comparison_id) if comparison.parent_comparison_id else None
@@ -448,9 +277,10 @@ def comparison_page(
         excluded=excluded,
         sof=sof,
         sections=sections,
-        ae_table=ae_table,
+        term_tables=_term_tables(package, syn),
+        definitions=_definitions(package),
         medians_chart=medians_chart,
-        ratio_table=ratio_table,
+        ratio_table=_ratio_table(package, syn),
         json_href=data_href,
         parent=parent,
         children=children,

@@ -5,39 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from livingevidence.analysis.synthesis import ComparisonSynthesis
-from livingevidence.model import EvidencePackage
+from livingevidence.model import EvidencePackage, Outcome
 from livingevidence.pages.common import Table, link, page_href
 
-MAP_OUTCOMES = (
-    ("OS", ("os-hr-unadjusted", "os-hr-adjusted")),
-    ("PFS", ("pfs-hr-unadjusted", "pfs-hr-adjusted")),
-    ("ORR", ("orr-mrecist-rr", "orr-recist11-rr")),
-    ("DCR", ("dcr-mrecist-rr", "dcr-recist11-rr")),
-    ("Adverse events", ("ae-any-adverse-event-any-grade", "ae-any-adverse-event-grade-3-or-higher")),
-)
+
+def _cell(package: EvidencePackage, syn: ComparisonSynthesis, outcome: Outcome) -> str:
+    """'3 (412 pts)' for the outcome's best-informed analysis; else what is reported without one; else '-'."""
+    mine = [a for a in syn.analyses if a.outcome == outcome.outcome_id and a.k]
+    if outcome.counts_from == "adverse_events":
+        summary = [a for a in mine if a.term in outcome.terms_in_summary]
+        mine = summary or mine
+    else:
+        mine = [a for a in mine if a.measure == outcome.default_measure] or mine
+    best = max(mine, key=lambda a: (a.k, a.patients), default=None)
+    if best is not None:
+        return f"{best.k} ({best.patients} pts)"
+    if outcome.kind == "time-to-event":
+        return _medians_only(syn, outcome.outcome_id)
+    return _percentages_only(package, syn, outcome.outcome_id)
 
 
 def evidence_map(package: EvidencePackage, syntheses: dict[str, ComparisonSynthesis]) -> Table:
-    """How many study populations (and patients) inform each comparison and outcome; '-' where none."""
-    rows = []
-    for cid, c in package.comparisons.items():
-        by_key = {a.key: a for a in syntheses[cid].analyses}
-        row: list = [link(page_href("index.md", f"comparisons/{cid}.md"), c.title)]
-        for name, keys in MAP_OUTCOMES:
-            best = max((by_key[k] for k in keys if k in by_key), key=lambda a: (a.k, a.patients), default=None)
-            if best is None and keys[0].startswith("ae-"):
-                best = max(
-                    (a for a in by_key.values() if a.outcome == "AE"), key=lambda a: (a.k, a.patients), default=None
-                )
-            if best is not None and best.k:
-                row.append(f"{best.k} ({best.patients} pts)")
-            elif name in ("OS", "PFS"):
-                row.append(_medians_only(syntheses[cid], name))
-            else:
-                row.append("-")
-        rows.append(row)
+    """How many study populations (and patients) inform each comparison and outcome; '-' where none.
+
+    Columns are the vocabulary's outcomes, in its order; an outcome no comparison reports has no column.
+    """
+    outcomes = list(package.vocabulary.outcomes.values())
+    cells = {cid: [_cell(package, syntheses[cid], o) for o in outcomes] for cid in package.comparisons}
+    keep = [i for i in range(len(outcomes)) if any(row[i] != "-" for row in cells.values())]
+    rows = [
+        [link(page_href("index.md", f"comparisons/{cid}.md"), c.title), *[cells[cid][i] for i in keep]]
+        for cid, c in package.comparisons.items()
+    ]
     return Table(
-        ["Comparison", *[name for name, _ in MAP_OUTCOMES]],
+        ["Comparison", *[outcomes[i].short_label for i in keep]],
         rows,
         caption="Evidence map: study populations (patients) per comparison and outcome",
     )
@@ -54,6 +55,32 @@ def _medians_only(syn: ComparisonSynthesis, outcome: str) -> str:
     return f"{k} ({patients} pts), medians only" if k else "-"
 
 
+def _percentages_only(package: EvidencePackage, syn: ComparisonSynthesis, outcome: str) -> str:
+    """'1 (144 pts), percentages only' when both arms print a percentage but no counts to analyse."""
+    printed = {
+        (b.population_id, b.arm_id)
+        for b in package.rows("binary_outcomes")
+        if b.outcome == outcome and (b.percent is not None or b.events is not None)
+    }
+    printed |= _response_percentages(package, outcome)
+    k = patients = 0
+    for c in syn.contributing:
+        pop = c.population.population_id
+        if (pop, c.intervention.arm_id) in printed and (pop, c.control.arm_id) in printed:
+            k += 1
+            patients += c.n_intervention + c.n_control
+    return f"{k} ({patients} pts), percentages only" if k else "-"
+
+
+def _response_percentages(package: EvidencePackage, outcome_id: str) -> set[tuple[str, str]]:
+    """(population, arm) pairs whose response rows print the outcome's percentage (ORR or DCR) only."""
+    outcome = package.vocabulary.outcome(outcome_id)
+    if outcome is None or outcome.counts_from not in ("response:orr", "response:dcr"):
+        return set()
+    column = "orr_percent" if outcome.counts_from == "response:orr" else "dcr_percent"
+    return {(r.population_id, r.arm_id) for r in package.rows("response") if getattr(r, column) is not None}
+
+
 def whats_new(package: EvidencePackage, release: dict[str, Any] | None = None) -> Table:
     """What this data version changed: the diff against the previous release when there is one (from the
     release history), else (a first release, or no recorded history) every study as added."""
@@ -65,7 +92,11 @@ def whats_new(package: EvidencePackage, release: dict[str, Any] | None = None) -
 
     studies = sorted(package.studies.values(), key=lambda s: s.sort_key)
     rows = [
-        [link(page_href("index.md", f"studies/{s.study_id}.md"), s.label), "added", s.source_kind.replace("-", " ")]
+        [
+            link(page_href("index.md", f"studies/{s.study_id}.md"), s.label),
+            "added",
+            package.vocabulary.label("studies", "source_kind", s.source_kind),
+        ]
         for s in studies[:HOME_ROWS]
     ]
     caption = f"Changes in data version {package.info.version}" + capped_note(len(rows), len(studies))

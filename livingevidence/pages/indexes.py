@@ -7,49 +7,40 @@ import json
 from livingevidence.model import EvidencePackage
 from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, Table, link, page_href
-from livingevidence.pages.study import DESIGN_LABELS
 from livingevidence.report import Problem
 
-SITE_DESCRIPTION = (
-    "A living evidence summary of second-line therapy for advanced hepatocellular carcinoma after first-line "
-    "targeted therapy fails: regorafenib alone or with a PD-1 inhibitor, TACE or both, lenvatinib plus a PD-1 "
-    "inhibitor, and TACE with immunotherapy and targeted therapy."
-)
+
+def _scope(package: EvidencePackage) -> Table:
+    """What the summary covers: the topic's scope as written, else what the data holds."""
+    topic, voc = package.info.topic, package.vocabulary
+    designs = sorted({voc.label("studies", "design", s.design) for s in package.studies.values()})
+    rows = [
+        ["Population", topic.population or "not described"],
+        ["Interventions", topic.interventions or ", ".join(r.label for r in package.regimens.values())],
+        ["Outcomes", topic.outcomes or ", ".join(o.label for o in voc.outcomes.values())],
+        ["Study designs", topic.designs or ", ".join(designs)],
+    ]
+    if topic.maintainers:
+        rows.append(["Maintained by", "; ".join(topic.maintainers)])
+    return Table(["Element", "What the summary includes"], rows, caption="Scope")
 
 
 def home_page(package: EvidencePackage, evidence_map: Table, whats_new: Table) -> Page:
-    """The overview: scope, version, counts, evidence map and what changed."""
+    """The overview: the topic, scope, version, counts, evidence map and what changed."""
     counts = {
         "studies": len(package.studies),
         "patients": sum(package.patients(s) for s in package.studies),
         "comparisons": len(package.comparisons),
     }
-    scope = Table(
-        ["Element", "What the summary includes"],
-        [
-            [
-                "Population",
-                "Adults with advanced or unresectable hepatocellular carcinoma after first-line targeted therapy "
-                "(or, for one study, any line with TACE)",
-            ],
-            ["Interventions", ", ".join(r.label for r in package.regimens.values())],
-            [
-                "Outcomes",
-                "Overall survival, progression-free survival, time to progression, objective response and disease "
-                "control (mRECIST, RECIST 1.1), adverse events",
-            ],
-            ["Study designs", ", ".join(sorted({DESIGN_LABELS[s.design] for s in package.studies.values()}))],
-        ],
-        caption="Scope",
-    )
     return Page(
         "index.md",
         "home.md.j2",
         dict(
-            description=SITE_DESCRIPTION,
+            title=package.info.topic.title,
+            description=package.info.topic.description,
             info=package.info,
             counts=counts,
-            scope_table=scope,
+            scope_table=_scope(package),
             evidence_map=evidence_map,
             whats_new=whats_new,
             comparisons=list(package.comparisons.values()),
@@ -66,10 +57,10 @@ def studies_index(package: EvidencePackage) -> Page:
             [
                 link(page_href("studies/index.md", f"studies/{s.study_id}.md"), s.label),
                 str(s.year or "not reported"),
-                DESIGN_LABELS[s.design],
+                package.vocabulary.label("studies", "design", s.design),
                 arms,
                 str(package.patients(s.study_id)),
-                s.source_kind.replace("-", " "),
+                package.vocabulary.label("studies", "source_kind", s.source_kind),
             ]
         )
     table = Table(
@@ -128,7 +119,7 @@ def regimen_pages(package: EvidencePackage) -> list[Page]:
         chart = chartblocks.medians_block(
             package,
             surv,
-            f"Median survival with {r.label} across studies",
+            f"Medians with {r.label} across studies",
             f"../../api/regimens/{r.regimen_id}.json",
             with_study=True,
         )
@@ -173,7 +164,7 @@ def data_pages(
         [
             [
                 link(page_href("data/index.md", "data/dictionary.md", r["name"]), r["title"]),
-                str(len(package.tables[r["name"]])),
+                str(len(package.tables.get(r["name"], ()))),
                 r["description"],
             ]
             for r in descriptor["resources"]

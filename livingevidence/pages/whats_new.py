@@ -157,7 +157,7 @@ def home_whats_new(package: EvidencePackage, release: dict[str, Any]) -> Table:
             [
                 _study(package, "index.md", s["study_id"], s["label"]),
                 "added",
-                st.source_kind.replace("-", " ") if st else "",
+                package.vocabulary.label("studies", "source_kind", st.source_kind) if st else "",
             ]
         )
     rows += [[s["label"], "removed", ""] for s in ch.get("studies_removed", [])]

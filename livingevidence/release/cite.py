@@ -43,7 +43,7 @@ def read_site_config(path: Path = paths.MKDOCS_YML) -> dict[str, Any]:
 
 
 def normalise_site_url(url: str | None) -> str | None:
-    """'https://x.org/hcc' -> 'https://x.org/hcc/'; empty -> None."""
+    """'https://x.org/summary' -> 'https://x.org/summary/'; empty -> None."""
     if not url or not str(url).strip():
         return None
     url = str(url).strip()

@@ -1,0 +1,1 @@
+"""Tools that are not stages of the build: start a project, import an extraction sheet, synthetic data, bench."""
