@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from livingevidence import paths
+from livingevidence.project import Project
 from livingevidence.release.commands import COMMANDS as RELEASE_COMMANDS
 from livingevidence.release.commands import add_commands as add_release_commands
 from livingevidence.release.commands import run_command as run_release_command
@@ -20,12 +20,23 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits with 2 on bad usage already; keep its message short and without a traceback."""
 
 
+def add_project(p: argparse.ArgumentParser) -> None:
+    """The --project option every command has: the summary's folder (default: this repository)."""
+    p.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        help="the summary's project folder: datapackage/, mkdocs.yml, docs/ (default: this repository)",
+    )
+
+
 def _add_package(p: argparse.ArgumentParser) -> None:
+    add_project(p)
     p.add_argument(
         "--package",
         type=Path,
-        default=paths.DATAPACKAGE_DIR,
-        help="data package directory or datapackage.json (default: datapackage/)",
+        default=None,
+        help="data package directory or datapackage.json (default: the project's datapackage/)",
     )
 
 
@@ -40,12 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="validate, generate pages and build the site")
     _add_package(p)
-    p.add_argument("--out", type=Path, default=paths.SITE_DIR, help="output directory (default: site/)")
+    p.add_argument("--out", type=Path, default=None, help="output directory (default: the project's site/)")
     p.add_argument("--engine", choices=["mkdocs", "zensical"], default="mkdocs", help="site engine (default: mkdocs)")
 
     p = sub.add_parser("serve", help="build, then serve with live reload on data changes")
     _add_package(p)
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+
+    p = sub.add_parser("init", help="start a new living evidence summary in its own project folder")
+    p.add_argument("directory", type=Path, metavar="DIR", help="the new project's folder (must not hold files)")
+    p.add_argument("--title", required=True, help="the summary's topic, e.g. 'Magnesium after myocardial infarction'")
+    p.add_argument("--maintainers", default="", help="who maintains it (default: '<title> maintainers')")
+
+    p = sub.add_parser("import", help="add the rows of an extraction sheet (CSV) to the project's package")
+    p.add_argument("sheet", type=Path, metavar="SHEET", help="CSV: one row per study x comparison x outcome")
+    add_project(p)
+    p.add_argument("--extracted-by", default="extraction sheet import", help="who extracted the data")
 
     p = sub.add_parser("synth", help="write a synthetic (fictional) data package of N studies")
     p.add_argument("n", type=int, metavar="N", help="number of studies")
@@ -69,18 +90,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    project = Project.at(args.project) if getattr(args, "project", None) is not None else Project.at()
+    package = getattr(args, "package", None) or project.package_dir
     if args.command == "validate":
         from livingevidence.checks import run_validate
 
-        return run_validate(args.package, args.format)
+        return run_validate(package, args.format)
     if args.command == "build":
         from livingevidence.site import run_build
 
-        return run_build(args.package, args.out, engine=args.engine)
+        return run_build(package, args.out or project.site_dir, engine=args.engine, project=project)
     if args.command == "serve":
         from livingevidence.site import run_serve
 
-        return run_serve(args.package, args.port)
+        return run_serve(package, args.port, project=project)
+    if args.command == "init":
+        from livingevidence.tools.init_project import run_init
+
+        return run_init(args.directory, args.title, args.maintainers)
+    if args.command == "import":
+        from livingevidence.tools.import_sheet import run_import
+
+        return run_import(args.sheet, args.project, args.extracted_by)
     if args.command == "synth":
         from livingevidence.tools.synth import run_synth
 

@@ -110,7 +110,7 @@ class Population:
 class PopulationArm:
     population_id: str
     arm_id: str
-    n: int
+    n: int | None  # None: the paper does not print the arm's size in this population
     source: str
 
 
@@ -477,8 +477,13 @@ class EvidencePackage:
 
     @cached_property
     def arm_n(self) -> dict[tuple[str, str], int]:
-        """(population_id, arm_id) -> n."""
-        return {(pa.population_id, pa.arm_id): pa.n for pa in self.tables["population_arms"]}
+        """(population_id, arm_id) -> n, for the arms whose size is known."""
+        return {(pa.population_id, pa.arm_id): pa.n for pa in self.tables["population_arms"] if pa.n is not None}
+
+    @cached_property
+    def population_arms(self) -> set[tuple[str, str]]:
+        """(population_id, arm_id) of every arm listed in a population, with or without its size."""
+        return {(pa.population_id, pa.arm_id) for pa in self.tables["population_arms"]}
 
     @cached_property
     def regimen_components(self) -> dict[str, list[Intervention]]:
@@ -536,7 +541,7 @@ class EvidencePackage:
     def _patients(self) -> dict[str, int]:
         totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         for pa in self.tables["population_arms"]:
-            totals[self.populations[pa.population_id].study_id][pa.population_id] += pa.n
+            totals[self.populations[pa.population_id].study_id][pa.population_id] += pa.n or 0
         return {sid: max(t.values(), default=0) for sid, t in totals.items()}
 
     @cached_property

@@ -635,7 +635,7 @@ def _swap(new: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def run_build(package: Path, out: Path, engine: str = "mkdocs") -> int:
+def run_build(package: Path, out: Path, engine: str = "mkdocs", project: object = None) -> int:
     """`build.py build`: exit 0 on success, 1 when validation or a build stage failed (site untouched)."""
     start = time.perf_counter()
     try:
@@ -651,7 +651,7 @@ def run_build(package: Path, out: Path, engine: str = "mkdocs") -> int:
     return 0
 
 
-def run_serve(package: Path, port: int) -> int:
+def run_serve(package: Path, port: int, project: object = None) -> int:
     """`build.py serve`: build, serve site/ on localhost, rebuild when data, templates or docs change."""
     out = paths.SITE_DIR
     if run_build(package, out) != 0 and not out.exists():

@@ -138,7 +138,7 @@ def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthe
     contributing, excl = choose_contrasts(
         package,
         comparison_id,
-        lambda p, i, c: (p.population_id, i.arm_id) in package.arm_n and (p.population_id, c.arm_id) in package.arm_n,
+        lambda p, i, c: {(p.population_id, i.arm_id), (p.population_id, c.arm_id)} <= package.population_arms,
     )
     seen = set()
     unique_excl = []

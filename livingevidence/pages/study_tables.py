@@ -86,9 +86,9 @@ def populations_table(package: EvidencePackage, arms: list[Arm], pops: list[Popu
     rows = []
     for p in pops:
         sizes = ", ".join(
-            f"{a.label} {package.arm_n[(p.population_id, a.arm_id)]}"
+            f"{a.label} {package.arm_n.get((p.population_id, a.arm_id), 'n not reported')}"
             for a in arms
-            if (p.population_id, a.arm_id) in package.arm_n
+            if (p.population_id, a.arm_id) in package.population_arms
         )
         role = (
             "primary"
