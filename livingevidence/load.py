@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-import json
+import re
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -11,8 +11,12 @@ from typing import Any
 
 from livingevidence import paths
 from livingevidence.model import ROW_TYPES, EvidencePackage, PackageInfo
+from livingevidence.safety import MAX_JSON_DEPTH, loads_strict, read_package_file
 
 _TRUE = {"true", "True", "TRUE", "1", "yes"}
+_DESCRIPTOR_LIMIT = 4 * 1024 * 1024  # the validator's MAX_DESCRIPTOR_BYTES
+# The lines of a CSV text as a reader opened with newline="" sees them (split at \r\n, \r and \n only).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def _cast(value: str, type_: str) -> Any:
@@ -30,14 +34,17 @@ def _cast(value: str, type_: str) -> Any:
 
 
 def read_descriptor(package: Path) -> dict:
-    """The parsed datapackage.json of a package directory or descriptor path."""
-    return json.loads(paths.descriptor_in(package).read_text(encoding="utf-8"))
+    """The parsed datapackage.json of a package directory or descriptor path (read within the size limit,
+    parsed strictly: see livingevidence.safety)."""
+    descriptor_path = paths.descriptor_in(package)
+    data = read_package_file(descriptor_path.parent, descriptor_path.name, _DESCRIPTOR_LIMIT)
+    return loads_strict(data.decode("utf-8-sig"), MAX_JSON_DEPTH)
 
 
 def load_package(package: Path = paths.DATAPACKAGE_DIR) -> EvidencePackage:
     """Read every table of a validated package into typed rows."""
     descriptor_path = paths.descriptor_in(package)
-    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    descriptor = read_descriptor(package)
     base = descriptor_path.parent
     tables: dict[str, list] = {}
     for resource in descriptor["resources"]:
@@ -46,9 +53,9 @@ def load_package(package: Path = paths.DATAPACKAGE_DIR) -> EvidencePackage:
         types = {f["name"]: f.get("type", "string") for f in resource["schema"]["fields"]}
         attr = {f.name.rstrip("_"): f.name for f in fields(row_type)}
         rows = []
-        with (base / resource["path"]).open(encoding="utf-8", newline="") as fh:
-            for record in csv.DictReader(fh):
-                rows.append(row_type(**{attr[k]: _cast(v or "", types[k]) for k, v in record.items()}))
+        text = read_package_file(base, resource["path"]).decode("utf-8")
+        for record in csv.DictReader(m.group() for m in _LINE.finditer(text)):
+            rows.append(row_type(**{attr[k]: _cast(v or "", types[k]) for k, v in record.items()}))
         tables[name] = rows
     return EvidencePackage(info=package_info(descriptor), tables=tables)
 

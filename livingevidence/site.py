@@ -26,9 +26,10 @@ from pathlib import Path
 
 import yaml
 
-from livingevidence import paths
+from livingevidence import paths, sitedir
 from livingevidence.analysis.synthesis import synthesise_all
 from livingevidence.charts import write_assets
+from livingevidence.downloads import spreadsheet_safe_csv
 from livingevidence.load import load_package, package_info, read_descriptor
 from livingevidence.model import EvidencePackage, PackageInfo
 from livingevidence.pages.common import Page, problems_by_study
@@ -39,6 +40,7 @@ from livingevidence.pages.render import render
 from livingevidence.pages.study import GLOBAL_TABLES, study_page, study_rows
 from livingevidence.release.context import ReleaseContext, ReleaseOptions, engine_overrides
 from livingevidence.report import Report
+from livingevidence.safety import UnsafePath, contained, read_package_file
 
 STATIC_DIR = Path(__file__).parent / "static"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same data gives byte-identical zips
@@ -63,10 +65,21 @@ class DocsWriter:
         self.unchanged = 0
         self.removed: list[str] = []
 
+    def _target(self, rel: str) -> Path:
+        """root/rel, refused (BuildError) unless it stays inside root: a page, download or citation file named
+        after an id or a version of the data can never be written anywhere else."""
+        try:
+            target = contained(self.root, rel)
+        except UnsafePath as exc:
+            raise BuildError(str(exc)) from exc
+        if target.is_symlink():  # never write through a link, wherever it points
+            target.unlink()
+        return target
+
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Write `data` to root/rel unless the file already holds exactly these bytes."""
+        target = self._target(rel)
         self.produced.add(rel)
-        target = self.root / rel
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
                 self.unchanged += 1
@@ -92,6 +105,7 @@ class DocsWriter:
 
     def claim(self, rel: str) -> None:
         """Record a file written by someone else (it is then not stale)."""
+        self._target(rel)
         self.produced.add(rel)
 
     def remove_stale(self) -> list[str]:
@@ -140,10 +154,11 @@ def generate(
     for doc in sorted(paths.DOCS_DIR.rglob("*")):  # hand-written pages, with their citation added
         if doc.is_file():
             rel = doc.relative_to(paths.DOCS_DIR).as_posix()
+            data = _read_inside(paths.DOCS_DIR, rel)  # a link out of docs/ is never published
             if doc.suffix == ".md":
-                out.write_text(rel, rel_ctx.annotate(rel, doc.read_text(encoding="utf-8")))
+                out.write_text(rel, rel_ctx.annotate(rel, data.decode("utf-8")))
             else:
-                out.copy(doc, rel)
+                out.write_bytes(rel, data)
     zip_name = f"{package.info.name}-{package.info.version}.zip"
 
     def all_pages() -> Iterator[Page]:
@@ -185,7 +200,7 @@ def generate(
         out.write_text(f"api/studies/{sid}.json", dump({"id": sid, "version": package.info.version, "tables": rows}))
         out.write_bytes(f"downloads/studies/{sid}.zip", _zip_bytes(per_study_csv.get(sid, {})))
     out.write_bytes(f"downloads/{zip_name}", _zip_package(base, descriptor))
-    out.copy(paths.descriptor_in(package_path), "downloads/datapackage.json")
+    out.write_bytes("downloads/datapackage.json", _read_inside(base, paths.descriptor_in(package_path).name))
     for written in write_assets(docs_out):
         out.claim(written.relative_to(docs_out).as_posix())
     out.copy(STATIC_DIR / "site.css", "assets/site.css")
@@ -239,12 +254,23 @@ def _zip_bytes(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def _read_inside(base: Path, rel: str) -> bytes:
+    """A file of the package (or of docs/): inside its folder and within the size limit, else BuildError."""
+    try:
+        return read_package_file(base, rel)
+    except UnsafePath as exc:
+        raise BuildError(f"refusing to read {rel}: {exc}") from exc
+
+
 def _zip_package(base: Path, descriptor: dict) -> bytes:
+    """The whole package as a zip: datapackage.json as entered, each CSV table made safe to open in a
+    spreadsheet (see downloads.spreadsheet_safe_csv)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        _zip_write(zf, "datapackage.json", (base / "datapackage.json").read_bytes())
+        _zip_write(zf, "datapackage.json", _read_inside(base, "datapackage.json"))
         for r in sorted(descriptor["resources"], key=lambda r: r["path"]):
-            _zip_write(zf, r["path"], (base / r["path"]).read_bytes())
+            text = _read_inside(base, r["path"]).decode("utf-8")
+            _zip_write(zf, r["path"], spreadsheet_safe_csv(text).encode("utf-8"))
     return buffer.getvalue()
 
 
@@ -260,16 +286,16 @@ def _study_csv_lines(base: Path, descriptor: dict, package: EvidencePackage) -> 
         if name in GLOBAL_TABLES:
             continue
         rows = package.tables[name]
-        lines = (base / r["path"]).read_text(encoding="utf-8").splitlines(keepends=True)
+        text = spreadsheet_safe_csv(_read_inside(base, r["path"]).decode("utf-8"))
+        lines = text.splitlines(keepends=True)
         grouped: dict[str, list[str]] = {}
         # Row i of the table is line i+1 of the file only for files without embedded newlines; fall back
         # to the csv module when the counts disagree.
         if len(lines) - 1 != len(rows):
-            with (base / r["path"]).open(encoding="utf-8", newline="") as fh:
-                reader = csv.reader(fh)
-                header = _csv_line(next(reader))
-                for row, rec in zip(rows, reader, strict=False):
-                    grouped.setdefault(package.study_of(row), [header]).append(_csv_line(rec))
+            reader = csv.reader(io.StringIO(text, newline=""))
+            header = _csv_line(next(reader))
+            for row, rec in zip(rows, reader, strict=False):
+                grouped.setdefault(package.study_of(row), [header]).append(_csv_line(rec))
         else:
             for row, line in zip(rows, lines[1:], strict=True):
                 grouped.setdefault(package.study_of(row), [lines[0]]).append(line)
@@ -400,18 +426,13 @@ def input_digest(package_path: Path, extra: str = "") -> str:
     h = hashlib.sha256()
     base = paths.descriptor_in(package_path).parent
     code = Path(__file__).parent
-    files = [paths.MKDOCS_YML]
-    for folder, pattern in ((base, "*"), (paths.DOCS_DIR, "*"), (paths.TEMPLATES_DIR, "*"), (code, "*.py")):
-        files += sorted(
-            p
-            for p in Path(folder).rglob(pattern)
-            if p.is_file() and "__pycache__" not in p.parts and p not in _NOT_OUTPUT_CODE
-        )
-    files += sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
-    for f in files:
-        h.update(str(f).encode() + b"\0")
-        h.update(f.read_bytes() if f.is_file() else b"<missing>")
-        h.update(b"\0")
+    h.update(str(paths.MKDOCS_YML).encode() + b"\0" + _digest_bytes(paths.ROOT, paths.MKDOCS_YML) + b"\0")
+    folders = ((base, ""), (paths.DOCS_DIR, ""), (paths.TEMPLATES_DIR, ""), (code, ".py"), (STATIC_DIR, ""))
+    for folder, suffix in folders:
+        for f in _tree_files(Path(folder), suffix):
+            h.update(str(f).encode() + b"\0")
+            h.update(_digest_bytes(Path(folder), f))
+            h.update(b"\0")
     for dist in _DIGEST_DISTRIBUTIONS:
         try:
             h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
@@ -419,6 +440,30 @@ def input_digest(package_path: Path, extra: str = "") -> str:
             h.update(f"{dist}=none;".encode())
     h.update(sys.version.encode() + extra.encode())
     return h.hexdigest()
+
+
+def _tree_files(folder: Path, suffix: str = "") -> list[Path]:
+    """Every file below `folder` (links included, link targets not entered), sorted; without __pycache__ and
+    the modules that never shape the output."""
+    out: list[Path] = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        out += [Path(top) / f for f in files if f.endswith(suffix)]
+        # A link to a folder is not walked (os.walk does not follow it), but is hashed as a link.
+        out += [Path(top) / d for d in dirs if os.path.islink(os.path.join(top, d))]
+    return sorted(p for p in out if p not in _NOT_OUTPUT_CODE)
+
+
+def _digest_bytes(folder: Path, f: Path) -> bytes:
+    """What the digest hashes for one file: its bytes when it is a regular file inside `folder` within the size
+    limit; for anything else a marker, without reading it (a link to a 3 GB file costs nothing)."""
+    try:
+        marker = b"<link " + os.readlink(f).encode(errors="surrogateescape") + b">" if f.is_symlink() else b""
+        return marker + read_package_file(folder, f.relative_to(folder).as_posix())
+    except UnsafePath as exc:
+        return marker + f"<refused: {exc}>".encode()
+    except (OSError, ValueError):
+        return b"<missing>"
 
 
 def _stamp_path(docs: Path) -> Path:
@@ -570,65 +615,80 @@ def build_site(
         raise BuildError(str(zensical_missing()))
     clock = clock or StageClock()
     out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    paths.BUILD_DIR.mkdir(exist_ok=True)
     if docs_dir is None and out == paths.SITE_DIR.resolve():
         docs_dir = paths.GENERATED_DOCS_DIR
-    with tempfile.TemporaryDirectory(dir=paths.BUILD_DIR, prefix="work-") as work_s:
-        work = Path(work_s)
-        docs = Path(docs_dir) if docs_dir is not None else work / "docs"
-        report, package, _ = prepare_docs(
-            package_path, docs, clock=clock, writer=writer, release=release, reuse=docs_dir is not None
-        )
-        site_tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        paths.BUILD_DIR.mkdir(exist_ok=True)
+        sitedir.clean_stale(paths.BUILD_DIR, out)  # debris of killed builds
+        with tempfile.TemporaryDirectory(dir=paths.BUILD_DIR, prefix="work-") as work_s:
+            work = Path(work_s)
+            with sitedir.work_lock(work):
+                return _build_in(work, package_path, out, engine, docs_dir, clock, writer, release)
+    except OSError as exc:  # a read-only or full disk, a folder that cannot be created: a message, no traceback
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise BuildError(f"cannot write the build{where}: {exc.strerror or exc}") from exc
+
+
+def _build_in(
+    work: Path,
+    package_path: Path,
+    out: Path,
+    engine: str,
+    docs_dir: Path | None,
+    clock: StageClock,
+    writer: DocsWriter | None,
+    release: ReleaseOptions | None,
+) -> tuple[Report, EvidencePackage]:
+    """The build proper, in the locked work folder `work` (see build_site)."""
+    docs = Path(docs_dir) if docs_dir is not None else work / "docs"
+    report, package, _ = prepare_docs(
+        package_path, docs, clock=clock, writer=writer, release=release, reuse=docs_dir is not None
+    )
+    # Named after the work folder, so that clean_stale knows whose it is.
+    site_tmp = out.parent / f".{out.name}.new-{work.name.removeprefix('work-')}"
+    site_tmp.mkdir()
+    try:
+        clock.start()
         try:
-            clock.start()
-            try:
-                if engine == "mkdocs":
-                    run_engine(engine_config(docs, site_tmp, package.info, work / "mkdocs.yml", release=release))
-                else:
-                    # Zensical's project root is its config file's folder: it must hold docs and site.
-                    root = Path(os.path.commonpath([docs.resolve(), work.resolve()]))
-                    engine_site = work / "site"
-                    config = engine_config(
-                        docs,
-                        engine_site,
-                        package.info,
-                        root / f".{work.name}.zensical.yml",
-                        relative=True,
-                        release=release,
-                    )
-                    try:
-                        run_zensical(config)
-                    finally:
-                        config.unlink(missing_ok=True)
-                    site_tmp.rmdir()
-                    shutil.move(engine_site, site_tmp)
-            except BaseException as exc:  # mkdocs raises SystemExit/Abort on strict warnings
-                raise BuildError(f"the site engine ({engine}) failed: {type(exc).__name__}: {exc}") from exc
-            clock.lap("engine")
-            _swap(site_tmp, out)
-        finally:
-            if site_tmp.exists():
-                shutil.rmtree(site_tmp, ignore_errors=True)
+            if engine == "mkdocs":
+                run_engine(engine_config(docs, site_tmp, package.info, work / "mkdocs.yml", release=release))
+            else:
+                # Zensical's project root is its config file's folder: it must hold docs and site.
+                root = Path(os.path.commonpath([docs.resolve(), work.resolve()]))
+                engine_site = work / "site"
+                config = engine_config(
+                    docs,
+                    engine_site,
+                    package.info,
+                    root / f".{work.name}.zensical.yml",
+                    relative=True,
+                    release=release,
+                )
+                try:
+                    run_zensical(config)
+                finally:
+                    config.unlink(missing_ok=True)
+                site_tmp.rmdir()
+                shutil.move(engine_site, site_tmp)
+        except BaseException as exc:  # mkdocs raises SystemExit/Abort on strict warnings
+            raise BuildError(f"the site engine ({engine}) failed: {type(exc).__name__}: {exc}") from exc
+        clock.lap("engine")
+        _swap(site_tmp, out)
+    finally:
+        if site_tmp.exists():
+            shutil.rmtree(site_tmp, ignore_errors=True)
     return report, package
 
 
 def _swap(new: Path, out: Path) -> None:
-    """Rename the finished site into place; if that fails, put the previous site back and raise BuildError."""
-    old = out.parent / f".{out.name}.old"
+    """Put the finished site into place in one atomic exchange (see sitedir); make it world-readable first.
+    On failure the previous site stays where it was and BuildError says why."""
     try:
-        if old.exists():
-            shutil.rmtree(old)
-        if out.exists():
-            out.rename(old)
-        new.rename(out)
+        sitedir.normalise_modes(new)
+        sitedir.swap_into_place(new, out)
     except OSError as exc:
-        if old.exists() and not out.exists():
-            old.rename(out)
         raise BuildError(f"swapping the new site into {out} failed: {type(exc).__name__}: {exc}") from exc
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def run_build(package: Path, out: Path, engine: str = "mkdocs") -> int:
