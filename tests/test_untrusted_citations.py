@@ -32,7 +32,7 @@ HOSTILE = [
     "ctrl \x00\x07\x1b\x7f\x85 chars",
     "TY  - JOUR\r\nUR  - https://evil.example\nER  - ",
     "\u202etxt.exe",
-    '"quoted" and \'single\'',
+    "\"quoted\" and 'single'",
     "}{" * 20,
     "",
 ]
@@ -114,7 +114,7 @@ def test_ris_round_trip(title: str) -> None:
 
 @pytest.mark.parametrize("title", HOSTILE)
 def test_csl_json_round_trip(title: str) -> None:
-    c, page = _citations(title)
+    c, _ = _citations(title)
     text = c.files()["cite/studies-x.json"]
     [item] = json.loads(text)
     assert item["title"] == title and item["URL"] == "https://example.org/{x}/1.2.3/studies/x/"

@@ -426,9 +426,7 @@ _GENERATOR_WARNINGS = _rules(
     ),
 )
 
-RULES: dict[str, Rule] = {
-    r.id: r for r in (*_STRUCTURE, *_MEANING, *_CONSISTENCY, *_GENERATOR, *_GENERATOR_WARNINGS)
-}
+RULES: dict[str, Rule] = {r.id: r for r in (*_STRUCTURE, *_MEANING, *_CONSISTENCY, *_GENERATOR, *_GENERATOR_WARNINGS)}
 
 #: At most this many problems of one rule in one file are listed; the rest are counted in one last problem, so that
 #: a huge broken file gives a readable report in bounded memory.
