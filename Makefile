@@ -63,7 +63,7 @@ lint: $(VENV)/.installed ## ruff lint and format check
 
 lock: $(VENV)/.installed ## re-pin dependencies with hashes
 	$(PY) -m pip install --quiet pip-tools
-	$(PY) -m piptools compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
+	$(PY) -P -m piptools compile --quiet --generate-hashes --allow-unsafe --extra test --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.lock pyproject.toml
 
 clean: ## remove build output (keeps .venv)
 	rm -rf .build site

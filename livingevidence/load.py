@@ -7,7 +7,7 @@ not know are ignored (the checks warn about them) and model fields a table's sch
 from __future__ import annotations
 
 import csv
-import json
+import re
 from dataclasses import fields
 from datetime import date
 from pathlib import Path
@@ -15,9 +15,13 @@ from typing import Any
 
 from livingevidence import paths
 from livingevidence.model import ROW_TYPES, EvidencePackage, PackageInfo, Topic
+from livingevidence.safety import MAX_JSON_DEPTH, loads_strict, read_package_file
 from livingevidence.vocabulary import humanise
 
 _TRUE = {"true", "True", "TRUE", "1", "yes"}
+_DESCRIPTOR_LIMIT = 4 * 1024 * 1024  # the validator's MAX_DESCRIPTOR_BYTES
+# The lines of a CSV text as a reader opened with newline="" sees them (split at \r\n, \r and \n only).
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def _cast(value: str, type_: str) -> Any:
@@ -35,8 +39,11 @@ def _cast(value: str, type_: str) -> Any:
 
 
 def read_descriptor(package: Path) -> dict:
-    """The parsed datapackage.json of a package directory or descriptor path."""
-    return json.loads(paths.descriptor_in(package).read_text(encoding="utf-8"))
+    """The parsed datapackage.json of a package directory or descriptor path (read within the size limit,
+    parsed strictly: see livingevidence.safety)."""
+    descriptor_path = paths.descriptor_in(package)
+    data = read_package_file(descriptor_path.parent, descriptor_path.name, _DESCRIPTOR_LIMIT)
+    return loads_strict(data.decode("utf-8-sig"), MAX_JSON_DEPTH)
 
 
 def _read_table(base: Path, resource: dict, row_type: type) -> list:
@@ -45,17 +52,17 @@ def _read_table(base: Path, resource: dict, row_type: type) -> list:
     known = [k for k in types if k in attrs]
     absent = {name: None for key, name in attrs.items() if key not in types}
     rows = []
-    with (base / resource["path"]).open(encoding="utf-8", newline="") as fh:
-        for record in csv.DictReader(fh):
-            values = {attrs[k]: _cast(record.get(k) or "", types[k]) for k in known}
-            rows.append(row_type(**values, **absent))
+    text = read_package_file(base, resource["path"]).decode("utf-8")
+    for record in csv.DictReader(m.group() for m in _LINE.finditer(text)):
+        values = {attrs[k]: _cast(record.get(k) or "", types[k]) for k in known}
+        rows.append(row_type(**values, **absent))
     return rows
 
 
 def load_package(package: Path = paths.DATAPACKAGE_DIR) -> EvidencePackage:
     """Read every table of a validated package into typed rows (absent tables as empty lists)."""
     descriptor_path = paths.descriptor_in(package)
-    descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    descriptor = read_descriptor(package)
     base = descriptor_path.parent
     tables: dict[str, list] = {name: [] for name in ROW_TYPES}
     columns: dict[str, dict[str, str]] = {}

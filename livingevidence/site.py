@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import contextlib
 import csv
+import dataclasses
 import datetime
 import http.server
 import io
@@ -26,9 +27,10 @@ from pathlib import Path
 
 import yaml
 
-from livingevidence import paths
+from livingevidence import paths, sitedir
 from livingevidence.analysis.synthesis import synthesise_all
 from livingevidence.charts import write_assets
+from livingevidence.downloads import spreadsheet_safe_csv
 from livingevidence.load import load_package, package_info, read_descriptor
 from livingevidence.model import EvidencePackage, PackageInfo
 from livingevidence.pages.common import Page, problems_by_study
@@ -37,8 +39,10 @@ from livingevidence.pages.evidence_map import evidence_map
 from livingevidence.pages.indexes import api_index, data_pages, dump, home_page, regimen_pages, studies_index
 from livingevidence.pages.render import render
 from livingevidence.pages.study import GLOBAL_TABLES, study_page, study_rows
+from livingevidence.project import Project
 from livingevidence.release.context import ReleaseContext, ReleaseOptions, engine_overrides
 from livingevidence.report import Report
+from livingevidence.safety import UnsafePath, contained, read_package_file
 
 STATIC_DIR = Path(__file__).parent / "static"
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same data gives byte-identical zips
@@ -63,10 +67,21 @@ class DocsWriter:
         self.unchanged = 0
         self.removed: list[str] = []
 
+    def _target(self, rel: str) -> Path:
+        """root/rel, refused (BuildError) unless it stays inside root: a page, download or citation file named
+        after an id or a version of the data can never be written anywhere else."""
+        try:
+            target = contained(self.root, rel)
+        except UnsafePath as exc:
+            raise BuildError(str(exc)) from exc
+        if target.is_symlink():  # never write through a link, wherever it points
+            target.unlink()
+        return target
+
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Write `data` to root/rel unless the file already holds exactly these bytes."""
+        target = self._target(rel)
         self.produced.add(rel)
-        target = self.root / rel
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
                 self.unchanged += 1
@@ -92,6 +107,7 @@ class DocsWriter:
 
     def claim(self, rel: str) -> None:
         """Record a file written by someone else (it is then not stale)."""
+        self._target(rel)
         self.produced.add(rel)
 
     def remove_stale(self) -> list[str]:
@@ -116,6 +132,7 @@ def generate(
     writer: DocsWriter | None = None,
     clock: StageClock | None = None,
     release: ReleaseOptions | None = None,
+    project: Project | None = None,
 ) -> EvidencePackage:
     """Write every page, chart asset, JSON file and download into docs_out (the site engine's input).
 
@@ -128,6 +145,11 @@ def generate(
     and Markdown) and write.
     """
     clock = clock or StageClock()
+    project = project or Project.at()
+    overrides = (str(project.templates_dir),) if project.templates_dir else ()
+    release = release or ReleaseOptions()
+    if release.config_path is None:
+        release = dataclasses.replace(release, config_path=project.mkdocs_yml)
     out = writer or DocsWriter(docs_out)
     package = load_package(package_path)
     descriptor = read_descriptor(package_path)
@@ -137,13 +159,15 @@ def generate(
     syntheses = synthesise_all(package)
     clock.lap("analyse")
     rel_ctx = ReleaseContext(package, package_path, descriptor, release)
-    for doc in sorted(paths.DOCS_DIR.rglob("*")):  # hand-written pages, with their citation added
+    docs_in = project.docs_dir
+    for doc in sorted(docs_in.rglob("*")) if docs_in.is_dir() else ():  # hand-written pages, with citations
         if doc.is_file():
-            rel = doc.relative_to(paths.DOCS_DIR).as_posix()
+            rel = doc.relative_to(docs_in).as_posix()
+            data = _read_inside(docs_in, rel)  # a link out of docs/ is never published
             if doc.suffix == ".md":
-                out.write_text(rel, rel_ctx.annotate(rel, doc.read_text(encoding="utf-8")))
+                out.write_text(rel, rel_ctx.annotate(rel, data.decode("utf-8")))
             else:
-                out.copy(doc, rel)
+                out.write_bytes(rel, data)
     zip_name = f"{package.info.name}-{package.info.version}.zip"
 
     def all_pages() -> Iterator[Page]:
@@ -172,7 +196,7 @@ def generate(
 
     for page in all_pages():
         try:
-            text = rel_ctx.annotate(page.path, render(page.template, **page.context))
+            text = rel_ctx.annotate(page.path, render(page.template, overrides=overrides, **page.context))
         except Exception as exc:  # a template error names the page and the template
             raise BuildError(f"rendering {page.path} with templates/{page.template} failed: {exc}") from exc
         started = time.perf_counter()
@@ -188,7 +212,7 @@ def generate(
         out.write_text(f"api/studies/{sid}.json", dump({"id": sid, "version": package.info.version, "tables": rows}))
         out.write_bytes(f"downloads/studies/{sid}.zip", _zip_bytes(per_study_csv.get(sid, {})))
     out.write_bytes(f"downloads/{zip_name}", _zip_package(base, descriptor))
-    out.copy(paths.descriptor_in(package_path), "downloads/datapackage.json")
+    out.write_bytes("downloads/datapackage.json", _read_inside(base, paths.descriptor_in(package_path).name))
     for written in write_assets(docs_out):
         out.claim(written.relative_to(docs_out).as_posix())
     out.copy(STATIC_DIR / "site.css", "assets/site.css")
@@ -242,12 +266,23 @@ def _zip_bytes(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
+def _read_inside(base: Path, rel: str) -> bytes:
+    """A file of the package (or of docs/): inside its folder and within the size limit, else BuildError."""
+    try:
+        return read_package_file(base, rel)
+    except UnsafePath as exc:
+        raise BuildError(f"refusing to read {rel}: {exc}") from exc
+
+
 def _zip_package(base: Path, descriptor: dict) -> bytes:
+    """The whole package as a zip: datapackage.json as entered, each CSV table made safe to open in a
+    spreadsheet (see downloads.spreadsheet_safe_csv)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        _zip_write(zf, "datapackage.json", (base / "datapackage.json").read_bytes())
+        _zip_write(zf, "datapackage.json", _read_inside(base, "datapackage.json"))
         for r in sorted(descriptor["resources"], key=lambda r: r["path"]):
-            _zip_write(zf, r["path"], (base / r["path"]).read_bytes())
+            text = _read_inside(base, r["path"]).decode("utf-8")
+            _zip_write(zf, r["path"], spreadsheet_safe_csv(text).encode("utf-8"))
     return buffer.getvalue()
 
 
@@ -263,16 +298,16 @@ def _study_csv_lines(base: Path, descriptor: dict, package: EvidencePackage) -> 
         if name in GLOBAL_TABLES:
             continue
         rows = package.tables[name]
-        lines = (base / r["path"]).read_text(encoding="utf-8").splitlines(keepends=True)
+        text = spreadsheet_safe_csv(_read_inside(base, r["path"]).decode("utf-8"))
+        lines = text.splitlines(keepends=True)
         grouped: dict[str, list[str]] = {}
         # Row i of the table is line i+1 of the file only for files without embedded newlines; fall back
         # to the csv module when the counts disagree.
         if len(lines) - 1 != len(rows):
-            with (base / r["path"]).open(encoding="utf-8", newline="") as fh:
-                reader = csv.reader(fh)
-                header = _csv_line(next(reader))
-                for row, rec in zip(rows, reader, strict=False):
-                    grouped.setdefault(package.study_of(row), [header]).append(_csv_line(rec))
+            reader = csv.reader(io.StringIO(text, newline=""))
+            header = _csv_line(next(reader))
+            for row, rec in zip(rows, reader, strict=False):
+                grouped.setdefault(package.study_of(row), [header]).append(_csv_line(rec))
         else:
             for row, line in zip(rows, lines[1:], strict=True):
                 grouped.setdefault(package.study_of(row), [lines[0]]).append(line)
@@ -300,6 +335,7 @@ def engine_config(
     config_path: Path,
     relative: bool = False,
     release: ReleaseOptions | None = None,
+    project: Project | None = None,
 ) -> Path:
     """Write the engine's config: it INHERITs mkdocs.yml and adds the generated docs, output and data version.
 
@@ -307,11 +343,12 @@ def engine_config(
     absolute ones). `release` adds the version selector and site_url of a versioned build.
     """
     where = (lambda p: os.path.relpath(p, config_path.parent)) if relative else str
+    project = project or Project.at()
     config = {
-        "INHERIT": str(paths.MKDOCS_YML),
+        "INHERIT": str(project.mkdocs_yml),
         "docs_dir": where(docs_dir),
         "site_dir": where(site_dir),
-        "theme": {"name": "material", "custom_dir": str(paths.TEMPLATES_DIR / "overrides")},
+        "theme": {"name": "material", "custom_dir": str(_theme_dir(project, config_path.parent))},
         "extra": {"data_version": info.version, "data_date": info.date},
     }
     overrides = engine_overrides(release, info.version)
@@ -319,6 +356,19 @@ def engine_config(
     config.update(overrides)
     config_path.write_text(yaml.safe_dump(config, sort_keys=True), encoding="utf-8")
     return config_path
+
+
+def _theme_dir(project: Project, work: Path) -> Path:
+    """The theme overrides: the generator's, with a project's own templates/overrides/ laid over them."""
+    generator = paths.TEMPLATES_DIR / "overrides"
+    own = project.templates_dir / "overrides" if project.templates_dir else None
+    if own is None or not own.is_dir():
+        return generator
+    merged = work / "theme-overrides"
+    shutil.rmtree(merged, ignore_errors=True)
+    shutil.copytree(generator, merged)
+    shutil.copytree(own, merged, dirs_exist_ok=True, symlinks=True)
+    return merged
 
 
 def run_engine(config_file: Path) -> None:
@@ -391,7 +441,7 @@ _DIGEST_DISTRIBUTIONS = ("jinja2", "markdown-it-py", "altair", "vl-convert-pytho
 _NOT_OUTPUT_CODE = Path(__file__).parent / "tools"
 
 
-def input_digest(package_path: Path, extra: str = "") -> str:
+def input_digest(package_path: Path, extra: str = "", project: Project | None = None) -> str:
     """A digest of everything that decides the generated docs and the validation report.
 
     Every file of the package's folder (tables, descriptor, release history), mkdocs.yml (citation settings),
@@ -404,18 +454,16 @@ def input_digest(package_path: Path, extra: str = "") -> str:
     h = hashlib.sha256()
     base = paths.descriptor_in(package_path).parent
     code = Path(__file__).parent
-    files = [paths.MKDOCS_YML]
-    for folder, pattern in ((base, "*"), (paths.DOCS_DIR, "*"), (paths.TEMPLATES_DIR, "*"), (code, "*.py")):
-        files += sorted(
-            p
-            for p in Path(folder).rglob(pattern)
-            if p.is_file() and "__pycache__" not in p.parts and _NOT_OUTPUT_CODE not in p.parents
-        )
-    files += sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
-    for f in files:
-        h.update(str(f).encode() + b"\0")
-        h.update(f.read_bytes() if f.is_file() else b"<missing>")
-        h.update(b"\0")
+    project = project or Project.at()
+    h.update(str(project.mkdocs_yml).encode() + b"\0" + _digest_bytes(project.root, project.mkdocs_yml) + b"\0")
+    folders = [(base, ""), (project.docs_dir, ""), (paths.TEMPLATES_DIR, ""), (code, ".py"), (STATIC_DIR, "")]
+    if project.templates_dir:
+        folders.append((project.templates_dir, ""))
+    for folder, suffix in folders:
+        for f in _tree_files(Path(folder), suffix):
+            h.update(str(f).encode() + b"\0")
+            h.update(_digest_bytes(Path(folder), f))
+            h.update(b"\0")
     for dist in _DIGEST_DISTRIBUTIONS:
         try:
             h.update(f"{dist}={importlib.metadata.version(dist)};".encode())
@@ -423,6 +471,30 @@ def input_digest(package_path: Path, extra: str = "") -> str:
             h.update(f"{dist}=none;".encode())
     h.update(sys.version.encode() + extra.encode())
     return h.hexdigest()
+
+
+def _tree_files(folder: Path, suffix: str = "") -> list[Path]:
+    """Every file below `folder` (links included, link targets not entered), sorted; without __pycache__ and
+    the modules that never shape the output."""
+    out: list[Path] = []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = [d for d in dirs if d != "__pycache__" and Path(top) / d != _NOT_OUTPUT_CODE]
+        out += [Path(top) / f for f in files if f.endswith(suffix)]
+        # A link to a folder is not walked (os.walk does not follow it), but is hashed as a link.
+        out += [Path(top) / d for d in dirs if os.path.islink(os.path.join(top, d))]
+    return sorted(out)
+
+
+def _digest_bytes(folder: Path, f: Path) -> bytes:
+    """What the digest hashes for one file: its bytes when it is a regular file inside `folder` within the size
+    limit; for anything else a marker, without reading it (a link to a 3 GB file costs nothing)."""
+    try:
+        marker = b"<link " + os.readlink(f).encode(errors="surrogateescape") + b">" if f.is_symlink() else b""
+        return marker + read_package_file(folder, f.relative_to(folder).as_posix())
+    except UnsafePath as exc:
+        return marker + f"<refused: {exc}>".encode()
+    except (OSError, ValueError):
+        return b"<missing>"
 
 
 def _stamp_path(docs: Path) -> Path:
@@ -517,6 +589,7 @@ def prepare_docs(
     writer: DocsWriter | None = None,
     release: ReleaseOptions | None = None,
     reuse: bool = True,
+    project: Project | None = None,
 ) -> tuple[Report, EvidencePackage, bool]:
     """Validate and generate the site engine's input into `docs`; return (report, package, reused).
 
@@ -529,7 +602,11 @@ def prepare_docs(
 
     clock = clock or StageClock()
     clock.start()
-    digest = input_digest(package_path, repr(release)) if reuse else ""
+    project = project or Project.at()
+    release = release or ReleaseOptions()
+    if release.config_path is None:
+        release = dataclasses.replace(release, config_path=project.mkdocs_yml)
+    digest = input_digest(package_path, repr(release), project) if reuse else ""
     cached = _cached_build(docs, digest) if reuse else None
     if cached is not None:
         clock.lap("validate")
@@ -541,7 +618,7 @@ def prepare_docs(
     if not report.valid:
         raise BuildError("validation failed:\n" + report.to_text())
     try:
-        package = generate(package_path, docs, report, writer=writer, clock=clock, release=release)
+        package = generate(package_path, docs, report, writer=writer, clock=clock, release=release, project=project)
     except BuildError:
         raise
     except Exception as exc:
@@ -560,6 +637,7 @@ def build_site(
     clock: StageClock | None = None,
     writer: DocsWriter | None = None,
     release: ReleaseOptions | None = None,
+    project: Project | None = None,
 ) -> tuple[Report, EvidencePackage]:
     """Validate and build into `out`, atomically. Raises BuildError (site untouched) on any failure.
 
@@ -574,72 +652,94 @@ def build_site(
         raise BuildError(str(zensical_missing()))
     clock = clock or StageClock()
     out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    paths.BUILD_DIR.mkdir(exist_ok=True)
-    if docs_dir is None and out == paths.SITE_DIR.resolve():
-        docs_dir = paths.GENERATED_DOCS_DIR
-    with tempfile.TemporaryDirectory(dir=paths.BUILD_DIR, prefix="work-") as work_s:
-        work = Path(work_s)
-        docs = Path(docs_dir) if docs_dir is not None else work / "docs"
-        report, package, _ = prepare_docs(
-            package_path, docs, clock=clock, writer=writer, release=release, reuse=docs_dir is not None
-        )
-        site_tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.new-"))
+    project = project or Project.at()
+    if not project.mkdocs_yml.is_file():
+        raise BuildError(f"{project.root} has no mkdocs.yml: a project needs one (build.py init DIR writes it)")
+    if docs_dir is None and out == project.site_dir.resolve():
+        docs_dir = project.generated_docs_dir
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        project.build_dir.mkdir(exist_ok=True)
+        sitedir.clean_stale(project.build_dir, out)  # debris of killed builds
+        with tempfile.TemporaryDirectory(dir=project.build_dir, prefix="work-") as work_s:
+            work = Path(work_s)
+            with sitedir.work_lock(work):
+                return _build_in(work, package_path, out, engine, docs_dir, clock, writer, release, project)
+    except OSError as exc:  # a read-only or full disk, a folder that cannot be created: a message, no traceback
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise BuildError(f"cannot write the build{where}: {exc.strerror or exc}") from exc
+
+
+def _build_in(
+    work: Path,
+    package_path: Path,
+    out: Path,
+    engine: str,
+    docs_dir: Path | None,
+    clock: StageClock,
+    writer: DocsWriter | None,
+    release: ReleaseOptions | None,
+    project: Project,
+) -> tuple[Report, EvidencePackage]:
+    """The build proper, in the locked work folder `work` (see build_site)."""
+    docs = Path(docs_dir) if docs_dir is not None else work / "docs"
+    report, package, _ = prepare_docs(
+        package_path, docs, clock=clock, writer=writer, release=release, reuse=docs_dir is not None, project=project
+    )
+    # Named after the work folder, so that clean_stale knows whose it is.
+    site_tmp = out.parent / f".{out.name}.new-{work.name.removeprefix('work-')}"
+    site_tmp.mkdir()
+    try:
+        clock.start()
         try:
-            clock.start()
-            try:
-                if engine == "mkdocs":
-                    run_engine(engine_config(docs, site_tmp, package.info, work / "mkdocs.yml", release=release))
-                else:
-                    # Zensical's project root is its config file's folder: it must hold docs and site.
-                    root = Path(os.path.commonpath([docs.resolve(), work.resolve()]))
-                    engine_site = work / "site"
-                    config = engine_config(
-                        docs,
-                        engine_site,
-                        package.info,
-                        root / f".{work.name}.zensical.yml",
-                        relative=True,
-                        release=release,
-                    )
-                    try:
-                        run_zensical(config)
-                    finally:
-                        config.unlink(missing_ok=True)
-                    site_tmp.rmdir()
-                    shutil.move(engine_site, site_tmp)
-            except BaseException as exc:  # mkdocs raises SystemExit/Abort on strict warnings
-                raise BuildError(f"the site engine ({engine}) failed: {type(exc).__name__}: {exc}") from exc
-            clock.lap("engine")
-            _swap(site_tmp, out)
-        finally:
-            if site_tmp.exists():
-                shutil.rmtree(site_tmp, ignore_errors=True)
+            if engine == "mkdocs":
+                run_engine(
+                    engine_config(docs, site_tmp, package.info, work / "mkdocs.yml", release=release, project=project)
+                )
+            else:
+                # Zensical's project root is its config file's folder: it must hold docs and site.
+                root = Path(os.path.commonpath([docs.resolve(), work.resolve()]))
+                engine_site = work / "site"
+                config = engine_config(
+                    docs,
+                    engine_site,
+                    package.info,
+                    root / f".{work.name}.zensical.yml",
+                    relative=True,
+                    release=release,
+                    project=project,
+                )
+                try:
+                    run_zensical(config)
+                finally:
+                    config.unlink(missing_ok=True)
+                site_tmp.rmdir()
+                shutil.move(engine_site, site_tmp)
+        except BaseException as exc:  # mkdocs raises SystemExit/Abort on strict warnings
+            raise BuildError(f"the site engine ({engine}) failed: {type(exc).__name__}: {exc}") from exc
+        clock.lap("engine")
+        _swap(site_tmp, out)
+    finally:
+        if site_tmp.exists():
+            shutil.rmtree(site_tmp, ignore_errors=True)
     return report, package
 
 
 def _swap(new: Path, out: Path) -> None:
-    """Rename the finished site into place; if that fails, put the previous site back and raise BuildError."""
-    old = out.parent / f".{out.name}.old"
+    """Put the finished site into place in one atomic exchange (see sitedir); make it world-readable first.
+    On failure the previous site stays where it was and BuildError says why."""
     try:
-        if old.exists():
-            shutil.rmtree(old)
-        if out.exists():
-            out.rename(old)
-        new.rename(out)
+        sitedir.normalise_modes(new)
+        sitedir.swap_into_place(new, out)
     except OSError as exc:
-        if old.exists() and not out.exists():
-            old.rename(out)
         raise BuildError(f"swapping the new site into {out} failed: {type(exc).__name__}: {exc}") from exc
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
 
 
-def run_build(package: Path, out: Path, engine: str = "mkdocs", project: object = None) -> int:
+def run_build(package: Path, out: Path, engine: str = "mkdocs", project: Project | None = None) -> int:
     """`build.py build`: exit 0 on success, 1 when validation or a build stage failed (site untouched)."""
     start = time.perf_counter()
     try:
-        report, pkg = build_site(package, out, engine=engine)
+        report, pkg = build_site(package, out, engine=engine, project=project)
     except BuildError as exc:
         print(f"build failed, {out} left as it was: {exc}", file=sys.stderr)
         return 1
@@ -651,12 +751,15 @@ def run_build(package: Path, out: Path, engine: str = "mkdocs", project: object 
     return 0
 
 
-def run_serve(package: Path, port: int, project: object = None) -> int:
+def run_serve(package: Path, port: int, project: Project | None = None) -> int:
     """`build.py serve`: build, serve site/ on localhost, rebuild when data, templates or docs change."""
-    out = paths.SITE_DIR
-    if run_build(package, out) != 0 and not out.exists():
+    project = project or Project.at()
+    out = project.site_dir
+    if run_build(package, out, project=project) != 0 and not out.exists():
         return 1
-    watched = [paths.descriptor_in(package).parent, paths.TEMPLATES_DIR, paths.DOCS_DIR, paths.MKDOCS_YML]
+    watched = [paths.descriptor_in(package).parent, paths.TEMPLATES_DIR, project.docs_dir, project.mkdocs_yml]
+    if project.templates_dir:
+        watched.append(project.templates_dir)
 
     def snapshot() -> dict[Path, float]:
         files: dict[Path, float] = {}
@@ -677,7 +780,7 @@ def run_serve(package: Path, port: int, project: object = None) -> int:
             now = snapshot()
             if now != seen:
                 seen = now
-                run_build(package, out)  # a failed rebuild keeps serving the last good site
+                run_build(package, out, project=project)  # a failed rebuild keeps serving the last good site
     except KeyboardInterrupt:
         server.shutdown()
     return 0

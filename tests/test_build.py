@@ -149,6 +149,12 @@ def _fail(monkeypatch, stage: str, package: Path) -> None:
             return real(self, target)
 
         monkeypatch.setattr(Path, "rename", rename)
+        from livingevidence import sitedir
+
+        def exchange(a: Path, b: Path) -> bool:  # the atomic exchange fails the same way
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(sitedir, "exchange_dirs", exchange)
 
 
 STAGES = {

@@ -192,7 +192,7 @@ def test_citation_text_and_formats_with_a_site_url_and_doi() -> None:
     )
     [(_, _, fields)] = _bibtex_entries(c.bibtex(pc))
     assert fields["author"] == r"{Maintainers of X} and {Y\_Z team}"
-    assert fields["howpublished"].startswith(r"A \& B: \{living\} summary")
+    assert fields["howpublished"].startswith(r"A \& B: \textbraceleft{}living\textbraceright{} summary")
     assert (
         fields["url"] == "https://example.org/x/2.1.0/studies/a/" and fields["doi"] == r"10.1234/placeholder-for-tests"
     )

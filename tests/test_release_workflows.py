@@ -236,3 +236,25 @@ def test_deploy_push_to_a_remote(tmp_path: Path, capsys: pytest.CaptureFixture[s
     git(tmp_path, "clone", "-q", str(remote), str(clone))
     assert main(["deploy", "--package", str(v1), "--repo", str(clone), "--push", "--branch", "gh-pages"]) == 0
     assert "nothing to do" in capsys.readouterr().out
+
+
+def test_the_write_token_is_only_in_the_step_that_pushes() -> None:
+    """Least privilege: only deploy.yml's job `deploy` may write, no checkout leaves the token in .git/config, and
+    the token appears in the environment of one step only, the one that runs `build.py deploy --push`."""
+    token = re.compile(r"secrets\.GITHUB_TOKEN|github\.token")
+    for wf in WORKFLOWS:
+        data = _load(wf)
+        assert not token.search(yaml.safe_dump(data.get("env", {}))), f"{wf.name}: a workflow-wide token"
+        for name, job in data["jobs"].items():
+            writes = "write" in str(job["permissions"])
+            assert not writes or (wf.name, name) == ("deploy.yml", "deploy"), f"{wf.name}:{name} may write"
+            assert not token.search(yaml.safe_dump(job.get("env", {}))), f"{wf.name}:{name}: a job-wide token"
+            for step in job["steps"]:
+                if str(step.get("uses", "")).startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, f"{wf.name}:{name}: checkout keeps a token"
+                with_token = token.search(yaml.safe_dump({k: v for k, v in step.items() if k != "name"}))
+                pushes = "deploy --push" in str(step.get("run", ""))
+                assert bool(with_token) == (pushes and (wf.name, name) == ("deploy.yml", "deploy")), (wf.name, step)
+    deploy = _load(paths.ROOT / ".github" / "workflows" / "deploy.yml")
+    assert deploy["jobs"]["deploy"]["needs"] == "test"
+    assert deploy["jobs"]["test"]["permissions"] == {"contents": "read"}

@@ -151,12 +151,12 @@ def _field(spec_json: str) -> Any:
 
 def _reference(field: Any, cell: str) -> tuple[Any, tuple[str, ...] | None]:
     """A cell as the structure layer judges it, read afresh: Frictionless's verdict, a value it cannot compare
-    with a constraint is unreadable, and 'nan' and 'inf' are not finite numbers."""
+    with a constraint is unreadable, and 'nan', 'inf' and numbers beyond a float (1e309) are not finite numbers."""
     try:
         value, notes = field.create_cell_reader()(cell)
     except Exception:
         return None, ("type",)
-    if (isinstance(value, Decimal) and not value.is_finite()) or (
+    if (isinstance(value, Decimal) and (not value.is_finite() or math.isinf(float(value)))) or (
         isinstance(value, float) and not math.isfinite(value)
     ):
         return None, ("type",)

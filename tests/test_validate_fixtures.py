@@ -131,6 +131,13 @@ NOT_IN_FIXTURES = {
     "min-length": "not used by the project schema",
     "internal-error": "a check crashed; the property tests assert that this never happens",
     "too-large": "files beyond the limits are generated at test time (tests/test_validate_limits.py)",
+    "duplicate-key": "the untrusted pull request attacks (tests/test_untrusted_validate.py)",
+    "external-reference": "the untrusted pull request attacks (tests/test_untrusted_validate.py)",
+    "id-syntax": "the untrusted pull request attacks (tests/test_untrusted_validate.py)",
+    "invalid-date": "the untrusted pull request attacks (tests/test_untrusted_validate.py)",
+    "spreadsheet-formula": "the untrusted pull request attacks (tests/test_untrusted_validate.py)",
+    "releases-json": "the untrusted pull request attacks (tests/test_untrusted_validate.py)",
+    "releases-invalid": "the untrusted pull request attacks (tests/test_untrusted_validate.py)",
 }
 
 

@@ -21,7 +21,8 @@ def _emitted_rule_ids() -> set[str]:
     from livingevidence.checks.structure import CONSTRAINT_RULES
 
     ids: set[str] = set(CONSTRAINT_RULES.values())
-    for path in CHECKS_DIR.glob("*.py"):
+    # The release history's checks live with the release code (they emit the releases-* rules).
+    for path in [*CHECKS_DIR.glob("*.py"), CHECKS_DIR.parent / "release" / "history_schema.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):

@@ -46,7 +46,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _validate(path: Path | str) -> Report:
-    from livingevidence.checks import consistency, rules, topic
+    from livingevidence.checks import consistency, generator_rules, rules, topic
     from livingevidence.checks.context import Context
     from livingevidence.checks.structure import load_package
 
@@ -60,7 +60,8 @@ def _validate(path: Path | str) -> Report:
             base = path if path.is_dir() else (path.parent if path.exists() else None)
         except OSError:  # pragma: no cover - e.g. a path too long for the file system
             base = None
-        return Report(problems, base=base)
+        return Report([*problems, *_release_history(base)], base=base)
+    problems += _release_history(loaded.base)
     try:
         ctx = Context(loaded)
     except Exception as exc:  # pragma: no cover - defensive: never a traceback
@@ -75,7 +76,7 @@ def _validate(path: Path | str) -> Report:
         )
         return Report(problems, base=loaded.base)
     found = ProblemList()  # at most MAX_PROBLEMS_PER_RULE per file and rule: bounded memory on huge packages
-    for registered in (*rules.CHECKS, *topic.CHECKS, *consistency.CHECKS):
+    for registered in (*generator_rules.CHECKS, *rules.CHECKS, *topic.CHECKS, *consistency.CHECKS):
         try:
             found.extend(registered.function(ctx))
         except Exception as exc:  # a check must not hide the other problems
@@ -90,6 +91,16 @@ def _validate(path: Path | str) -> Report:
                 )
             )
     return Report(_dedupe([*problems, *found.finish()]), base=loaded.base)
+
+
+def _release_history(base: Path | None) -> list[Problem]:
+    """The problems of the package's releases.json (release/history_schema.py): part of the package, so part of
+    its validation."""
+    if base is None:
+        return []
+    from livingevidence.release.history_schema import check_releases_file
+
+    return check_releases_file(base)[1]
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -434,7 +434,63 @@ _CONSISTENCY = _rules(
     ),
 )
 
-RULES: dict[str, Rule] = {r.id: r for r in (*_STRUCTURE, *_MEANING, *_TOPIC, *_TOPIC_WARNINGS, *_CONSISTENCY)}
+# The generator's own rules (checks/generator_rules.py, checks/descriptor_safety.py, release/history_schema.py):
+# enforced whatever the package's schema says, because a pull request can change the schema too.
+_GENERATOR = _rules(
+    1,
+    "error",
+    (
+        "duplicate-key",
+        "A JSON object of datapackage.json or releases.json has the same key twice (readers disagree on which "
+        "one counts).",
+        "keep one of the two entries and delete the other",
+    ),
+    (
+        "external-reference",
+        "datapackage.json refers to a document outside itself (a profile that is not an official one known by "
+        "name, $schema, $ref, a schema or dialect given as a path or URL); validation never fetches one.",
+        "write the profile by name (tabular-data-package, tabular-data-resource) and everything else inline",
+    ),
+    (
+        "id-syntax",
+        "An id the site uses in file names and addresses (every field ending in _id) is not a slug of at most "
+        "80 characters: lower-case letters and digits separated by single hyphens.",
+        "use lower-case letters, digits and single hyphens, e.g. 'li-after-psm'",
+    ),
+    (
+        "invalid-date",
+        "A date (YYYY-MM-DD) or month (YYYY-MM) of a date field is not a day or month of the calendar, e.g. "
+        "2025-02-30.",
+        "check the date against the source",
+    ),
+    (
+        "releases-json",
+        "datapackage/releases.json is not strict UTF-8 JSON within the limits (size, nesting, no duplicate key, "
+        "no NaN, no control character).",
+        "regenerate the entry with `python build.py diff BASE --record` instead of editing the file by hand",
+    ),
+    (
+        "releases-invalid",
+        "An entry of datapackage/releases.json does not follow the release history's schema (MAJOR.MINOR.PATCH "
+        "versions, dates of the calendar, slugs as ids, counts as whole numbers).",
+        "regenerate the entry with `python build.py diff BASE --record` instead of editing the file by hand",
+    ),
+)
+_GENERATOR_WARNINGS = _rules(
+    3,
+    "warning",
+    (
+        "spreadsheet-formula",
+        "A cell starts with =, +, -, @, a tab or a carriage return and is not a number: a spreadsheet would run "
+        "it as a formula. The CSV files of the download zips get a leading apostrophe for such cells.",
+        "if the text is meant, keep it (the downloads are made safe); otherwise remove the leading character",
+    ),
+)
+
+RULES: dict[str, Rule] = {
+    r.id: r
+    for r in (*_STRUCTURE, *_MEANING, *_TOPIC, *_TOPIC_WARNINGS, *_CONSISTENCY, *_GENERATOR, *_GENERATOR_WARNINGS)
+}
 
 #: At most this many problems of one rule in one file are listed; the rest are counted in one last problem, so that
 #: a huge broken file gives a readable report in bounded memory.

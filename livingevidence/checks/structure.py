@@ -34,6 +34,7 @@ from operator import is_, itemgetter
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from livingevidence.checks import descriptor_safety
 from livingevidence.checks.data import NO_BAD, Loaded, Record, Table
 from livingevidence.checks.registry import ProblemList, problem
 from livingevidence.model import REQUIRED_TABLES
@@ -294,6 +295,10 @@ def _load(path: Path, out: _Collector) -> Loaded | None:
     descriptor = _parse_descriptor(text, descriptor_file, out)
     if descriptor is None:
         return None
+    external = descriptor_safety.external_references(descriptor, text, descriptor_file)
+    if external:  # refused before Frictionless could fetch or read them
+        out.extend(external)
+        return None
     resources = _check_descriptor(descriptor, text, base, descriptor_file, out)
     if resources is None:
         return None
@@ -414,6 +419,10 @@ def _read_descriptor(path: Path, name: str, out: _Collector) -> str | None:
 
 
 def _parse_descriptor(text: str, name: str, out: _Collector) -> dict[str, Any] | None:
+    strict = descriptor_safety.strict_json_problem(text, name)  # duplicate keys, NaN
+    if strict is not None:
+        out.add(strict)
+        return None
     try:
         descriptor = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -1285,9 +1294,18 @@ def _read_cell(read: CellReader | None, cell: str) -> tuple[Any, tuple[str, ...]
 
 
 def _not_finite(value: Any) -> bool:
-    return (isinstance(value, Decimal) and not value.is_finite()) or (
-        isinstance(value, float) and not math.isfinite(value)
-    )
+    """True for NaN and infinities, and for numbers a float cannot hold (1e309 is a finite Decimal, but the
+    build computes with floats: it would become inf)."""
+    if isinstance(value, Decimal):
+        return not value.is_finite() or math.isinf(float(value))
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) > _FLOAT_MAX
+    return False
+
+
+_FLOAT_MAX = int(1.7976931348623157e308)
 
 
 def _read_rows(

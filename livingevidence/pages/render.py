@@ -166,10 +166,10 @@ def html_table(t: Any) -> Markup:
 
 
 @cache
-def environment() -> jinja2.Environment:
-    """The page template environment."""
+def environment(overrides: tuple[str, ...] = ()) -> jinja2.Environment:
+    """The page template environment: a project's own templates (``overrides``) first, then the generator's."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(paths.TEMPLATES_DIR),
+        loader=jinja2.FileSystemLoader([*overrides, str(paths.TEMPLATES_DIR)]),
         autoescape=True,  # .md.j2 templates too: every value is HTML-escaped unless marked safe here
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -192,6 +192,6 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(template: str, **context: Any) -> str:
-    """Render one template with the given context."""
-    return environment().get_template(template).render(**context)
+def render(template: str, *, overrides: tuple[str, ...] = (), **context: Any) -> str:
+    """Render one template with the given context (``overrides``: folders searched before templates/)."""
+    return environment(overrides).get_template(template).render(**context)

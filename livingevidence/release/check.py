@@ -25,9 +25,11 @@ from typing import Any
 from livingevidence import paths
 from livingevidence.release import history
 from livingevidence.release.diff import diff_packages
+from livingevidence.release.history_schema import ReleasesInvalid
 from livingevidence.release.semver import BUMP_ORDER, Version
 from livingevidence.release.sources import SourceError, default_base, open_package, repo_root
 from livingevidence.report import Problem, display_path
+from livingevidence.safety import JsonProblem, UnsafePath, loads_strict, read_package_file
 
 
 def _problem(rule: str, file: str, field: str | None, message: str, hint: str, severity: str = "error") -> Problem:
@@ -128,8 +130,23 @@ def check_release(base_dir: Path | None, head_dir: Path, *, base_label: str = "b
 def _check_history(base_dir: Path | None, head_dir: Path, d: dict, new_release: bool) -> list[Problem]:
     problems: list[Problem] = []
     rel = history.RELEASES_FILE
-    head_releases = {r["version"]: r for r in history.load_releases(head_dir)}
-    base_releases = {r["version"]: r for r in history.load_releases(base_dir)} if base_dir else {}
+    try:
+        head_releases = {r["version"]: r for r in history.load_releases(head_dir)}
+    except ReleasesInvalid as exc:  # the history's own schema (located problems), nothing else to compare
+        return exc.problems
+    try:
+        base_releases = {r["version"]: r for r in history.load_releases(base_dir)} if base_dir else {}
+    except ReleasesInvalid as exc:
+        first = exc.problems[0]
+        return [
+            _problem(
+                "release-history",
+                rel,
+                first.field,
+                f"the base's releases.json is invalid, so the history cannot be compared: {first.message}",
+                "fix the base branch's releases.json first",
+            )
+        ]
     for v, r in base_releases.items():
         if v not in head_releases:
             problems.append(
@@ -174,8 +191,8 @@ def _check_citation_files(head_dir: Path, version: str, date: str | None) -> lis
     problems: list[Problem] = []
     root = Path(head_dir).resolve().parent
     cff = root / "CITATION.cff"
-    if cff.is_file():
-        text = cff.read_text(encoding="utf-8")
+    text = _small_file(root, "CITATION.cff", problems)
+    if text is not None:
         for key, want in (("version", version), ("date-released", date)):
             m = re.search(rf"(?m)^{key}:\s*[\"']?([^\"'\n]+)[\"']?\s*$", text)
             if not m or m.group(1).strip() != want:
@@ -189,8 +206,14 @@ def _check_citation_files(head_dir: Path, version: str, date: str | None) -> lis
                     )
                 )
     zen = root / ".zenodo.json"
-    if zen.is_file():
-        data: dict[str, Any] = json.loads(zen.read_text(encoding="utf-8"))
+    zen_text = _small_file(root, ".zenodo.json", problems)
+    if zen_text is not None:
+        try:
+            data = loads_strict(zen_text)
+        except JsonProblem as exc:
+            data = {}
+            problems.append(_problem("release-citation-file", str(zen), None, exc.message, "fix the JSON"))
+        data = data if isinstance(data, dict) else {}
         for key, want in (("version", version), ("publication_date", date)):
             if data.get(key) != want:
                 problems.append(
@@ -203,6 +226,18 @@ def _check_citation_files(head_dir: Path, version: str, date: str | None) -> lis
                     )
                 )
     return problems
+
+
+def _small_file(root: Path, name: str, problems: list[Problem]) -> str | None:
+    """The text of a citation file beside the package folder (None when absent); a link out of the repository,
+    a file over 1 MB or one that is not UTF-8 is a problem, never read."""
+    if not (root / name).exists():
+        return None
+    try:
+        return read_package_file(root, name, 1024 * 1024).decode("utf-8")
+    except (UnsafePath, OSError, UnicodeDecodeError) as exc:
+        problems.append(_problem("release-citation-file", str(root / name), None, f"not read: {exc}", "fix the file"))
+        return None
 
 
 def render_text(problems: list[Problem], d: dict, base_dir_shown: str, head_dir: Path = paths.DATAPACKAGE_DIR) -> str:
@@ -271,5 +306,11 @@ def run_release_check(package: Path, base: str | None, fmt: str = "text") -> int
     except SourceError as exc:
         print(f"release-check: {exc}", file=sys.stderr)
         return 2
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # a package that cannot be read: said, no traceback
+        print(
+            f"release-check: a package cannot be read ({type(exc).__name__}: {exc}); run build.py validate",
+            file=sys.stderr,
+        )
+        return 1
     sys.stdout.write(render_json(problems, d, head_dir) if fmt == "json" else render_text(problems, d, spec, head_dir))
     return 1 if any(p.severity == "error" for p in problems) else 0

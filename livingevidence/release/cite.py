@@ -91,10 +91,15 @@ def load_config(site_url: str | None = None, path: Path = paths.MKDOCS_YML) -> C
 
 # --- formats ----------------------------------------------------------------------------------------------
 
+# BibTeX counts every brace, escaped or not: `\{` opens a group as far as BibTeX is concerned, so a title with
+# `}` in it would close the field early (and `}}, url = {...}` would add a field). Braces therefore become the
+# commands \textbraceleft and \textbraceright, whose own braces are balanced; the other LaTeX specials get
+# their usual escapes. `@` and `"` need nothing inside a braced value, and a value never spans lines, so `@` can
+# never start an entry.
 _BIB_ESCAPES = {
     "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
     "&": r"\&",
     "%": r"\%",
     "$": r"\$",
@@ -103,11 +108,27 @@ _BIB_ESCAPES = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
+# Control characters (C0, DEL, C1) and the bidirectional overrides: dropped from citation files.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u202d\u202e]")
 
 
-def bib_escape(text: str) -> str:
-    """Escape LaTeX specials in a BibTeX field value."""
-    return "".join(_BIB_ESCAPES.get(c, c) for c in str(text))
+def one_line(text: object) -> str:
+    """Text for a citation field: control characters dropped, every run of white space (line breaks of any
+    kind included) one space, no space at either end."""
+    return re.sub(r"\s+", " ", _CONTROL.sub("", str(text))).strip()
+
+
+def bib_escape(text: object) -> str:
+    """A BibTeX field value of `text` (see one_line), with LaTeX specials escaped and braces always balanced."""
+    return "".join(_BIB_ESCAPES.get(c, c) for c in one_line(text))
+
+
+def bib_url(url: str) -> str:
+    """A URL for a BibTeX url field: anything outside RFC 3986's characters percent-encoded (braces, backslash
+    and spaces included), so the value is one balanced group."""
+    from urllib.parse import quote
+
+    return quote(one_line(url), safe=":/?#[]@!$&'()*+,;=%-._~")
 
 
 def _sentence(text: str) -> str:
@@ -117,7 +138,8 @@ def _sentence(text: str) -> str:
 
 
 def _ris_clean(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip()
+    """An RIS value: one line (a line break would start a new tag), without control characters."""
+    return one_line(text)
 
 
 @dataclass
@@ -221,12 +243,12 @@ class Citations:
             ("howpublished", "{" + bib_escape(f"{self.config.title}, data version {self.version}") + "}"),
             ("year", "{" + y + "}"),
             ("month", MONTHS[int(m) - 1]),
-            ("date", "{" + self.date + "}"),
+            ("date", "{" + bib_escape(self.date) + "}"),
             ("version", "{" + bib_escape(self.version) + "}"),
             ("publisher", "{" + bib_escape(self.config.publisher) + "}"),
         ]
         if c.snapshot_url:
-            fields.append(("url", "{" + c.snapshot_url.replace("{", "%7B").replace("}", "%7D") + "}"))
+            fields.append(("url", "{" + bib_url(c.snapshot_url) + "}"))
         if self.config.doi:
             fields.append(("doi", "{" + bib_escape(self.config.doi) + "}"))
         note = f"Data version {self.version} of {self.date}. Snapshot: {c.snapshot}"

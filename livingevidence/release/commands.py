@@ -8,8 +8,17 @@ import sys
 from pathlib import Path
 
 from livingevidence import paths
+from livingevidence.project import Project
 
 COMMANDS = ("diff", "release-check", "deploy", "ci-report")
+
+
+def _add_project(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--project", type=Path, default=None, help="the summary's project folder (default: this repository)")
+
+
+def _package(args: argparse.Namespace) -> Path:
+    return args.package or Project.at(args.project).package_dir
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -17,7 +26,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("diff", help="what changed between two data versions (studies, values, pooled results)")
     p.add_argument("base", metavar="BASE", help="git ref or package path to compare from")
     p.add_argument("head", metavar="HEAD", nargs="?", default=None, help="git ref or package path (default: --package)")
-    p.add_argument("--package", type=Path, default=paths.DATAPACKAGE_DIR, help="the working tree's package")
+    _add_project(p)
+    p.add_argument("--package", type=Path, default=None, help="the working tree's package (default: the project's)")
     p.add_argument("--format", choices=["text", "json", "markdown"], default="text", help="output (default: text)")
     p.add_argument(
         "--record",
@@ -26,12 +36,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
 
     p = sub.add_parser("release-check", help="data changed without the right version bump is an error")
-    p.add_argument("--package", type=Path, default=paths.DATAPACKAGE_DIR, help="package (default: datapackage/)")
+    _add_project(p)
+    p.add_argument("--package", type=Path, default=None, help="package (default: the project's datapackage/)")
     p.add_argument("--base", default=None, help="git ref or package path (default: merge base of HEAD with main)")
     p.add_argument("--format", choices=["text", "json"], default="text", help="report format (default: text)")
 
     p = sub.add_parser("deploy", help="build this data version and commit it as a snapshot to the gh-pages branch")
-    p.add_argument("--package", type=Path, default=paths.DATAPACKAGE_DIR, help="package (default: datapackage/)")
+    _add_project(p)
+    p.add_argument("--package", type=Path, default=None, help="package (default: the project's datapackage/)")
     p.add_argument("--branch", default="gh-pages", help="branch holding the versions (default: gh-pages)")
     p.add_argument("--site-url", default=None, help="the site's root URL (default, or when empty: mkdocs.yml site_url)")
     p.add_argument("--repo", type=Path, default=None, help="git repository to commit to (default: this one)")
@@ -47,16 +59,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def run_command(args: argparse.Namespace) -> int:
     """Run one release subcommand; exit codes like validate (0 ok, 1 failed, 2 bad usage)."""
     if args.command == "diff":
-        return run_diff(args.base, args.head, args.package, args.format, args.record)
+        return run_diff(args.base, args.head, _package(args), args.format, args.record)
     if args.command == "release-check":
         from livingevidence.release.check import run_release_check
 
-        return run_release_check(args.package, args.base, args.format)
+        return run_release_check(_package(args), args.base, args.format)
     if args.command == "deploy":
         from livingevidence.release.deploy import run_deploy
 
         return run_deploy(
-            args.package, args.branch, args.site_url, args.push, repo=args.repo, remote="origin" if args.push else None
+            args.package,
+            args.branch,
+            args.site_url,
+            args.push,
+            repo=args.repo,
+            remote="origin" if args.push else None,
+            project=Project.at(args.project),
         )
     if args.command == "ci-report":
         from livingevidence.release.ci import run_ci_report

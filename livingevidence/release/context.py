@@ -9,6 +9,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from livingevidence import paths
 from livingevidence.model import EvidencePackage
 from livingevidence.pages.common import Page, Table
 from livingevidence.release.cite import CitationConfig, Citations, load_config
@@ -29,12 +30,14 @@ class ReleaseOptions:
 
     site_url: str | None = None
     versioned: bool = False
+    # The project's mkdocs.yml, whose extra.citation names the summary's authors (default: this repository's).
+    config_path: Path | None = None
 
 
 def engine_overrides(options: ReleaseOptions | None, version: str, config: CitationConfig | None = None) -> dict:
     """Settings the site engine's config adds to mkdocs.yml for this build."""
     options = options or ReleaseOptions()
-    config = config or load_config(options.site_url)
+    config = config or load_config(options.site_url, options.config_path or paths.MKDOCS_YML)
     out: dict[str, Any] = {}
     if options.versioned:
         # mkdocs-material's version selector (mike's versions.json one level up); canonical URLs point at
@@ -57,7 +60,7 @@ class ReleaseContext:
         self, package: EvidencePackage, package_path: Path, descriptor: dict, options: ReleaseOptions | None = None
     ) -> None:
         self.options = options or ReleaseOptions()
-        self.config = load_config(self.options.site_url)
+        self.config = load_config(self.options.site_url, self.options.config_path or paths.MKDOCS_YML)
         self.package = package
         info = package.info
         self.releases = releases_up_to(load_releases(package_path), info.version)

@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from livingevidence import paths
+from livingevidence.project import Project
 from livingevidence.release.semver import Version
+from livingevidence.safety import loads_strict
 
 LATEST = "latest"
 ROOT_INDEX = """<!DOCTYPE html>
@@ -149,7 +150,7 @@ def _source_revision(package: Path) -> str:
     return head.stdout.decode().strip() + (" + uncommitted changes" if dirty.stdout.strip() else "")
 
 
-def build_snapshot(package: Path, out: Path, site_url: str | None) -> tuple[str, str]:
+def build_snapshot(package: Path, out: Path, site_url: str | None, project: Project | None = None) -> tuple[str, str]:
     """Build the versioned site for `package` into `out`; return (version, date).
 
     SOURCE_DATE_EPOCH is the data version's date, so that rebuilding the same version gives the same bytes.
@@ -162,11 +163,13 @@ def build_snapshot(package: Path, out: Path, site_url: str | None) -> tuple[str,
     date = str(descriptor["created"])[:10]
     epoch = int(datetime.fromisoformat(date).replace(tzinfo=UTC).timestamp())
     with _env(SOURCE_DATE_EPOCH=str(epoch)):
-        _, pkg = build_site(package, out, release=ReleaseOptions(site_url=site_url, versioned=True))
+        project = project or Project.at()
+        options = ReleaseOptions(site_url=site_url, versioned=True, config_path=project.mkdocs_yml)
+        _, pkg = build_site(package, out, release=options, project=project)
     return pkg.info.version, pkg.info.date
 
 
-def _root_feed(package: Path, version: str, site_url: str | None) -> str:
+def _root_feed(package: Path, version: str, site_url: str | None, config_path: Path) -> str:
     """The feed at the branch root: entries link into each release's snapshot folder."""
     from livingevidence.load import load_package
     from livingevidence.release.cite import load_config
@@ -176,7 +179,7 @@ def _root_feed(package: Path, version: str, site_url: str | None) -> str:
     info = load_package(package).info
     return atom_feed(
         releases_up_to(load_releases(package), version),
-        load_config(site_url),
+        load_config(site_url, config_path),
         package_name=info.name,
         package_title=info.title,
         link_prefix="",
@@ -185,24 +188,27 @@ def _root_feed(package: Path, version: str, site_url: str | None) -> str:
 
 
 def deploy(
-    package: Path = paths.DATAPACKAGE_DIR,
+    package: Path | None = None,
     *,
-    repo: Path = paths.ROOT,
+    repo: Path | None = None,
     branch: str = "gh-pages",
     site_url: str | None = None,
     remote: str | None = None,
     push: bool = False,
+    project: Project | None = None,
 ) -> DeployResult:
-    """Build `package` and commit its snapshot to `branch` of `repo` (see the module docstring)."""
+    """Build `package` (default: the project's) and commit its snapshot to `branch` of `repo` (default: the
+    project's folder), see the module docstring."""
     from mike import commands as mike_commands
     from mike import git_utils
 
-    repo = Path(repo).resolve()
-    package = Path(package).resolve()
+    project = project or Project.at()
+    repo = Path(repo or project.root).resolve()
+    package = Path(package or project.package_dir).resolve()
     with tempfile.TemporaryDirectory(prefix="le-deploy-") as tmp:
         site = Path(tmp) / "site"
         try:
-            version, date = build_snapshot(package, site, site_url)
+            version, date = build_snapshot(package, site, site_url, project)
         except Exception as exc:
             raise DeployError(f"the build failed, nothing was deployed: {exc}") from exc
         Version.parse(version)
@@ -210,14 +216,18 @@ def deploy(
         source = _source_revision(package)
         with chdir(repo), _env(**_identity(repo)):
             if remote:
+                fetch_remote_branch(repo, remote, branch)
                 try:
                     git_utils.update_from_upstream(remote, branch)
                 except git_utils.GitError as exc:
-                    raise DeployError(f"{branch} and {remote}/{branch} have diverged: {exc}") from exc
-            versions = mike_commands.list_versions(branch)
+                    raise DeployError(
+                        f"{branch} and {remote}/{branch} have diverged: {exc}; nothing was deployed (reconcile the "
+                        "two branches by hand: a published version is never overwritten)"
+                    ) from exc
+            versions = published_versions(repo, branch)
             published = [str(v.version) for v in versions]
             newest = max((Version.parse(v) for v in published), default=None)
-            feed = _root_feed(package, version, site_url)
+            feed = _root_feed(package, version, site_url, project.mkdocs_yml)
             files = list(git_utils.walk_real_files(str(site)))
 
             def add_tree(commit: git_utils.Commit, folder: str) -> None:
@@ -238,13 +248,14 @@ def deploy(
                         + (f" ({len(differing)} files would differ)" if differing else " (identical bytes)")
                     )
                 if not _differences(_tree(repo, branch, LATEST), built):
-                    return DeployResult(
+                    result = DeployResult(
                         version,
                         "unchanged",
                         f"data version {version} is published and {LATEST}/ already holds this build; nothing to do",
                         branch,
                         differing,
                     )
+                    return push_branch(result, remote or "origin", branch, repo) if push else result
                 message = (
                     f"Update {LATEST}/ for data version {version} from {source} (snapshot {version}/ kept as published)"
                 )
@@ -285,20 +296,98 @@ def deploy(
                     branch,
                 )
             if push:
-                try:
-                    git_utils.push_branch(remote or "origin", branch)
-                except git_utils.GitError as exc:
-                    raise DeployError(f"committed to {branch}, but the push failed: {exc}") from exc
-                result.message += f"; pushed to {remote or 'origin'}/{branch}"
+                result = push_branch(result, remote or "origin", branch, repo)
     return result
 
 
+def push_branch(result: DeployResult, remote: str, branch: str, repo: Path | None = None) -> DeployResult:
+    """`git push REMOTE BRANCH` without force; a rejected push is a DeployError that says why."""
+    where = ["-C", str(repo)] if repo is not None else []
+    pushed = subprocess.run(["git", *where, "push", "--", remote, branch], capture_output=True, check=False)
+    if pushed.returncode != 0:
+        why = pushed.stderr.decode(errors="replace").strip()
+        moved = "non-fast-forward" in why or "rejected" in why or "fetch first" in why
+        raise DeployError(
+            f"committed to {branch}, but the push failed: "
+            + (
+                f"{remote}/{branch} moved since it was fetched; run the deploy again (nothing was overwritten)"
+                if moved
+                else why
+            )
+        )
+    result.message += f"; pushed to {remote}/{branch}"
+    return result
+
+
+def fetch_remote_branch(repo: Path, remote: str, branch: str) -> None:
+    """Bring `remote`'s `branch` into refs/remotes/`remote`/`branch` before anything is compared: a deploy never
+    decides from a stale view of what is published. A remote without the branch is a first deploy."""
+    listed = subprocess.run(
+        ["git", "-C", str(repo), "ls-remote", "--heads", "--", remote, f"refs/heads/{branch}"],
+        capture_output=True,
+        check=False,
+    )
+    if listed.returncode != 0:
+        raise DeployError(f"cannot reach the remote {remote}: {listed.stderr.decode(errors='replace').strip()}")
+    tracking = f"refs/remotes/{remote}/{branch}"
+    if not listed.stdout.strip():
+        subprocess.run(["git", "-C", str(repo), "update-ref", "-d", tracking], capture_output=True, check=False)
+        return
+    _git(repo, "fetch", "--quiet", "--no-tags", remote, f"+refs/heads/{branch}:{tracking}")
+
+
+def published_versions(repo: Path, branch: str):  # type: ignore[no-untyped-def]
+    """The branch's versions.json as mike's Versions, after checking that the branch is in the state deploys
+    leave it in: versions.json strict JSON in mike's format with MAJOR.MINOR.PATCH versions, and no folder
+    that versions.json does not list. Anything else is a DeployError: never silently replaced."""
+    from mike.versions import Versions
+
+    exists = ["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"]
+    if subprocess.run(exists, capture_output=True, check=False).returncode != 0:
+        return Versions()  # the first deploy
+    listing = _git(repo, "ls-tree", "--full-tree", branch).splitlines()
+    folders = {line.split("\t", 1)[1] for line in listing if line.split()[1] == "tree"}
+    names = {line.split("\t", 1)[1] for line in listing}
+    versions = Versions()
+    if "versions.json" in names:
+        text = _git(repo, "show", f"{branch}:versions.json")
+        try:
+            data = loads_strict(text)
+            if not isinstance(data, list):
+                raise ValueError("it is not a list of versions")
+            for item in data:
+                if not isinstance(item, dict) or not isinstance(item.get("version"), str):
+                    raise ValueError(f"an entry is not an object with a version: {str(item)[:80]}")
+                Version.parse(item["version"])
+            versions = Versions.from_json(data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DeployError(
+                f"versions.json on {branch} is corrupt ({exc}); nothing was deployed: repair it by hand from the "
+                f"branch's history (git log {branch} -- versions.json)"
+            ) from exc
+    known = {str(v.version) for v in versions} | {a for v in versions for a in v.aliases}
+    unexpected = sorted(folders - known)
+    if unexpected:
+        raise DeployError(
+            f"{branch} has folders that versions.json does not list ({', '.join(unexpected[:5])}); nothing was "
+            "deployed: a folder on the branch is never replaced without being listed. Add it to versions.json or "
+            "remove it by hand"
+        )
+    return versions
+
+
 def run_deploy(
-    package: Path, branch: str, site_url: str | None, push: bool, repo: Path | None = None, remote: str | None = None
+    package: Path | None,
+    branch: str,
+    site_url: str | None,
+    push: bool,
+    repo: Path | None = None,
+    remote: str | None = None,
+    project: Project | None = None,
 ) -> int:
     """`build.py deploy`: 0 deployed (or nothing to do), 1 refused or failed."""
     try:
-        result = deploy(package, repo=repo or paths.ROOT, branch=branch, site_url=site_url, remote=remote, push=push)
+        result = deploy(package, repo=repo, branch=branch, site_url=site_url, remote=remote, push=push, project=project)
     except DeployError as exc:
         print(f"deploy refused: {exc}", file=sys.stderr)
         return 1

@@ -18,13 +18,14 @@ reports:
 from __future__ import annotations
 
 import csv
-import json
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from livingevidence.release.semver import Bump, max_bump
+from livingevidence.safety import loads_strict, read_package_file
 
 SCHEMA_VERSION = 1
 # Tables without a primaryKey are matched on the natural key the validator checks for duplicates.
@@ -98,7 +99,8 @@ def read_raw(directory: Path | None) -> RawPackage:
     """Read a package directory as text; None gives the empty package."""
     if directory is None:
         return RawPackage({}, {})
-    descriptor = json.loads((Path(directory) / "datapackage.json").read_text(encoding="utf-8"))
+    # An unvalidated package (a pull request's): every file is read inside its folder and within the limits.
+    descriptor = loads_strict(read_package_file(Path(directory), "datapackage.json").decode("utf-8-sig"))
     tables: dict[str, RawTable] = {}
     for resource in descriptor.get("resources", []):
         name = resource["name"]
@@ -110,7 +112,8 @@ def read_raw(directory: Path | None) -> RawPackage:
         lines: list[int] = []
         path = Path(directory) / resource["path"]
         if path.is_file():
-            with path.open(encoding="utf-8", newline="") as fh:
+            text = read_package_file(Path(directory), resource["path"]).decode("utf-8", errors="replace")
+            with io.StringIO(text, newline="") as fh:
                 reader = csv.reader(fh)
                 header = next(reader, [])
                 start = reader.line_num + 1

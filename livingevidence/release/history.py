@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from livingevidence import paths
+from livingevidence.release.history_schema import ReleasesInvalid, check_releases_file
 from livingevidence.release.semver import version_key
 
 RELEASES_FILE = "releases.json"
@@ -41,13 +42,14 @@ def releases_path(package: Path) -> Path:
 
 
 def load_releases(package: Path) -> list[dict[str, Any]]:
-    """All recorded releases, newest first ([] when the file does not exist)."""
-    path = releases_path(package)
-    if not path.is_file():
-        return []
-    data = json.loads(path.read_text(encoding="utf-8"))
-    releases = data.get("releases", []) if isinstance(data, dict) else []
-    return sorted(releases, key=lambda r: version_key(r.get("version", "")), reverse=True)
+    """All recorded releases, newest first ([] when the file does not exist).
+
+    Raises ReleasesInvalid (with located problems) when releases.json breaks its schema (history_schema).
+    """
+    data, problems = check_releases_file(releases_path(package).parent)
+    if problems:
+        raise ReleasesInvalid(problems)
+    return sorted(data["releases"], key=lambda r: version_key(r.get("version", "")), reverse=True)
 
 
 def releases_up_to(releases: list[dict[str, Any]], version: str) -> list[dict[str, Any]]:

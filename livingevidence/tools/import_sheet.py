@@ -170,8 +170,7 @@ class _Importer:
                 "comparisons",
                 comparison_id=cid,
                 title=f"{intervention} vs {control}",
-                question=f"Compared with {control[:1].lower() + control[1:]}, what are the effects of "
-                f"{intervention[:1].lower() + intervention[1:]}?",
+                question=f"Compared with {_phrase(control)}, what are the effects of {_phrase(intervention)}?",
                 order=max(orders, default=0) + 1,
             )
         self.t.upsert("comparison_pairs", comparison_id=cid, intervention_regimen_id=i_id, control_regimen_id=c_id)
