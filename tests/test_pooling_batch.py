@@ -23,10 +23,12 @@ from hypothesis import strategies as st
 from livingevidence.analysis import pooling
 from livingevidence.analysis.pooling import (
     BriefResult,
+    batch,
     cumulative_brief,
     leave_one_out_brief,
     pool_brief,
     sensitivity_briefs,
+    tau2,
 )
 from tests.test_pooling import BCG_VI, BCG_YI, finite_y, positive_v
 
@@ -124,13 +126,13 @@ def test_subsets_with_a_bimodal_likelihood_take_its_global_maximum(tail_y: list[
 def solved(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The sizes of the subsets that went to the scalar tau2_reml (the batch could not prove them)."""
     sizes: list[int] = []
-    scalar = pooling.tau2_reml
+    scalar = batch.tau2_reml
 
     def counting(yi: np.ndarray, vi: np.ndarray) -> float:
         sizes.append(len(yi))
         return scalar(yi, vi)
 
-    monkeypatch.setattr(pooling, "tau2_reml", counting)
+    monkeypatch.setattr(batch, "tau2_reml", counting)
     return sizes
 
 
@@ -142,8 +144,8 @@ def test_a_bimodal_subset_is_not_proven_unimodal(solved: list[int]) -> None:
 
 def test_scoring_that_does_not_converge_falls_back_like_the_scalar_path() -> None:
     y, v = np.array(OSCILLATING_Y), np.array(OSCILLATING_V)
-    start = np.array([pooling._tau2_he(y, v)])
-    assert np.isnan(pooling._reml_scoring_batch(y[:, None], v[:, None], start, pooling.REML_TOL, 200)).all()
+    start = np.array([tau2._tau2_he(y, v)])
+    assert np.isnan(batch._reml_scoring_batch(y[:, None], v[:, None], start, tau2.REML_TOL, 200)).all()
     check_against_scalar([*OSCILLATING_Y, -0.2357], [*OSCILLATING_V, 0.03805])
 
 

@@ -1,0 +1,48 @@
+"""Inverse-variance meta-analysis: common-effect and random-effects pooling, and their sensitivity analyses.
+
+The package is split by concern; everything public is re-exported here, so callers write
+``from livingevidence.analysis import pooling`` and ``pooling.pool(...)``:
+
+* ``results``: the typed results (``PoolResult``, ``RandomEffectsResult``, ``CommonEffectResult``,
+  ``BriefResult``, ``BriefTable``);
+* ``tau2``: the between-study variance (REML, DerSimonian-Laird); ``qprofile``: its Q-profile CI;
+* ``random_effects`` and ``common_effect``: one fit each; ``core``: ``pool`` and friends;
+* ``batch`` and ``certificate``: leave-one-out and cumulative analyses of many analyses as one batch;
+* ``distributions`` and ``arrays``: quantiles, tails, input checks and exact sums.
+"""
+
+from livingevidence.analysis.pooling.batch import cumulative_brief, leave_one_out_brief, sensitivity_briefs
+from livingevidence.analysis.pooling.common_effect import common_effect
+from livingevidence.analysis.pooling.core import cumulative, leave_one_out, pool, pool_brief
+from livingevidence.analysis.pooling.qprofile import METAFOR_UNIROOT_TOL, q_profile_ci
+from livingevidence.analysis.pooling.random_effects import random_effects
+from livingevidence.analysis.pooling.results import (
+    BriefResult,
+    BriefTable,
+    CommonEffectResult,
+    PoolResult,
+    RandomEffectsResult,
+)
+from livingevidence.analysis.pooling.tau2 import REML_TOL, tau2_dl, tau2_reml
+
+__all__ = [
+    "METAFOR_UNIROOT_TOL",
+    "REML_TOL",
+    "BriefResult",
+    "BriefTable",
+    "CommonEffectResult",
+    "PoolResult",
+    "RandomEffectsResult",
+    "common_effect",
+    "cumulative",
+    "cumulative_brief",
+    "leave_one_out",
+    "leave_one_out_brief",
+    "pool",
+    "pool_brief",
+    "q_profile_ci",
+    "random_effects",
+    "sensitivity_briefs",
+    "tau2_dl",
+    "tau2_reml",
+]
