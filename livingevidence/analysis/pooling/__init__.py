@@ -5,7 +5,9 @@ The package is split by concern; everything public is re-exported here, so calle
 
 * ``results``: the typed results (``PoolResult``, ``RandomEffectsResult``, ``CommonEffectResult``,
   ``BriefResult``, ``BriefTable``);
-* ``tau2``: the between-study variance (REML, DerSimonian-Laird); ``qprofile``: its Q-profile CI;
+* ``settings``: ``PoolSettings``, the estimators a project uses (REML, HKSJ with the ad hoc correction);
+* ``tau2``: the between-study variance (REML, Paule-Mandel, DerSimonian-Laird, with fallbacks);
+  ``qprofile``: its Q-profile CI;
 * ``random_effects`` and ``common_effect``: one fit each; ``core``: ``pool`` and friends;
 * ``batch`` and ``certificate``: leave-one-out and cumulative analyses of many analyses as one batch;
 * ``distributions`` and ``arrays``: quantiles, tails, input checks and exact sums.
@@ -23,19 +25,33 @@ from livingevidence.analysis.pooling.results import (
     PoolResult,
     RandomEffectsResult,
 )
-from livingevidence.analysis.pooling.tau2 import REML_TOL, tau2_dl, tau2_reml
+from livingevidence.analysis.pooling.settings import DEFAULT_SETTINGS, PoolSettings
+from livingevidence.analysis.pooling.tau2 import (
+    REML_TOL,
+    Tau2Error,
+    Tau2Estimate,
+    estimate_tau2,
+    tau2_dl,
+    tau2_pm,
+    tau2_reml,
+)
 
 __all__ = [
+    "DEFAULT_SETTINGS",
     "METAFOR_UNIROOT_TOL",
     "REML_TOL",
     "BriefResult",
     "BriefTable",
     "CommonEffectResult",
     "PoolResult",
+    "PoolSettings",
     "RandomEffectsResult",
+    "Tau2Error",
+    "Tau2Estimate",
     "common_effect",
     "cumulative",
     "cumulative_brief",
+    "estimate_tau2",
     "leave_one_out",
     "leave_one_out_brief",
     "pool",
@@ -44,5 +60,6 @@ __all__ = [
     "random_effects",
     "sensitivity_briefs",
     "tau2_dl",
+    "tau2_pm",
     "tau2_reml",
 ]

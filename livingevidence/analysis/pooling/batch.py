@@ -35,59 +35,65 @@ import numpy as np
 
 from livingevidence.analysis.pooling.arrays import as_arrays
 from livingevidence.analysis.pooling.certificate import _unimodal
-from livingevidence.analysis.pooling.distributions import t_ppf
+from livingevidence.analysis.pooling.distributions import level_crit_t, level_crit_z
 from livingevidence.analysis.pooling.random_effects import _typical_within_variance
 from livingevidence.analysis.pooling.results import BriefResult, BriefTable
-from livingevidence.analysis.pooling.tau2 import (
-    REML_MAX_ITER,
-    REML_TOL,
-    _reml_global,
-    _tau2_reml_bracketed,
-    tau2_reml,
-)
+from livingevidence.analysis.pooling.settings import TAU2_METHODS, PoolSettings, resolve
+from livingevidence.analysis.pooling.tau2 import REML_MAX_ITER, REML_TOL, estimate_tau2
 
 #: Upper bound on (studies x subsets) cells per batch, to bound memory.
 _BATCH_CELLS = 1_000_000
 #: Above this loss of digits (sum(w)^2 / (sum(w)^2 - sum(w^2))) I^2 uses exactly rounded sums.
 _S2_CONDITION = 1000.0
+#: The numeric columns of a solved batch, in order (the tau^2 method is coded as its index in TAU2_METHODS).
+_OUTPUTS = ("estimate", "ci_low", "ci_high", "i2", "se", "tau2", "method")
 
 
-def leave_one_out_brief(yi: Sequence[float], vi: Sequence[float], *, level: float = 0.95) -> list[BriefResult]:
+def leave_one_out_brief(
+    yi: Sequence[float], vi: Sequence[float], *, settings: PoolSettings | None = None, level: float | None = None
+) -> list[BriefResult]:
     """``leave_one_out`` reduced to BriefResult: the same subsets, solved together (see sensitivity_briefs)."""
     y, v = as_arrays(yi, vi, min_k=2)
-    loo, _ = _sensitivity([(y, v)], level, loo=True, cum=False)[0]
+    loo, _ = _sensitivity([(y, v)], resolve(settings, level=level), loo=True, cum=False)[0]
     return loo.results()
 
 
-def cumulative_brief(yi: Sequence[float], vi: Sequence[float], *, level: float = 0.95) -> list[BriefResult]:
+def cumulative_brief(
+    yi: Sequence[float], vi: Sequence[float], *, settings: PoolSettings | None = None, level: float | None = None
+) -> list[BriefResult]:
     """``cumulative`` reduced to BriefResult: the same subsets, solved together (see sensitivity_briefs)."""
     y, v = as_arrays(yi, vi)
-    _, cum = _sensitivity([(y, v)], level, loo=False, cum=True)[0]
+    _, cum = _sensitivity([(y, v)], resolve(settings, level=level), loo=False, cum=True)[0]
     return cum.results()
 
 
 def sensitivity_briefs(
-    datasets: Sequence[tuple[Sequence[float], Sequence[float]]], *, level: float = 0.95
+    datasets: Sequence[tuple[Sequence[float], Sequence[float]]],
+    *,
+    settings: PoolSettings | None = None,
+    level: float | None = None,
 ) -> list[tuple[BriefTable, BriefTable]]:
     """Leave-one-out and cumulative analyses (as BriefTables) of several analyses, solved as one batch.
 
     Entry ``j`` is ``(leave-one-out, cumulative)`` of ``datasets[j] = (yi, vi)``, with the numbers of
-    ``leave_one_out_brief`` and ``cumulative_brief``; the leave-one-out table is empty for a single study.
-    Batching many analyses together shares numpy's per-call overhead, which dominates for small ones.
+    ``leave_one_out_brief`` and ``cumulative_brief`` under the same ``settings`` (default
+    ``PoolSettings()``; ``level`` overrides its level); the leave-one-out table is empty for a single study.
+    Batching many analyses together shares numpy's per-call overhead, which dominates for small ones. The
+    batch is fastest with REML (the default) and DerSimonian-Laird; Paule-Mandel subsets are solved one by
+    one.
 
     Raises:
-        ValueError: for an empty analysis or invalid input.
+        ValueError: for an empty analysis, invalid input or invalid settings.
     """
+    chosen = resolve(settings, level=level)
     arrays = [as_arrays(yi, vi) for yi, vi in datasets]
-    return _sensitivity(arrays, level, loo=True, cum=True)
+    return _sensitivity(arrays, chosen, loo=True, cum=True)
 
 
 def _sensitivity(
-    arrays: list[tuple[np.ndarray, np.ndarray]], level: float, *, loo: bool, cum: bool
+    arrays: list[tuple[np.ndarray, np.ndarray]], settings: PoolSettings, *, loo: bool, cum: bool
 ) -> list[tuple[BriefTable, BriefTable]]:
     """(leave-one-out, cumulative) tables of each analysis; a kind not asked for comes back empty."""
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level must lie strictly between 0 and 1, got {level!r}")
     out: dict[int, tuple[BriefTable, BriefTable]] = {}
     # Group analyses of similar size so that padding to the largest wastes little.
     order = sorted(range(len(arrays)), key=lambda j: arrays[j][0].size)
@@ -101,14 +107,14 @@ def _sensitivity(
                 break
             stop += 1
         group = order[start:stop]
-        for j, tables in zip(group, _solve_group([arrays[j] for j in group], level, loo, cum), strict=True):
+        for j, tables in zip(group, _solve_group([arrays[j] for j in group], settings, loo, cum), strict=True):
             out[j] = tables
         start = stop
     return [out[j] for j in range(len(arrays))]
 
 
 def _solve_group(
-    arrays: list[tuple[np.ndarray, np.ndarray]], level: float, loo: bool, cum: bool
+    arrays: list[tuple[np.ndarray, np.ndarray]], settings: PoolSettings, loo: bool, cum: bool
 ) -> list[tuple[BriefTable, BriefTable]]:
     """Every pooled leave-one-out/cumulative subset of these analyses in one (studies x subsets) batch."""
     sizes = np.array([y.size for y, _ in arrays])
@@ -133,39 +139,55 @@ def _solve_group(
             spec_a.append(np.full(n - 1, a))
             spec_i.append(np.arange(1, n))
             spec_cum.append(np.ones(n - 1, bool))
-    # Results by (analysis, leave-one-out 0 / cumulative 1, row); NaN where the subset pools nothing.
-    values = np.full((4, n_an, 2, width), np.nan)
+    # Results by (output, analysis, leave-one-out 0 / cumulative 1, row); NaN where the subset pools nothing.
+    values = np.full((len(_OUTPUTS), n_an, 2, width), np.nan)
     if spec_a:
         pick = _columns(np.arange(sum(x.size for x in spec_a)))
         row_a, row_i, row_cum = (np.concatenate(x)[pick] for x in (spec_a, spec_i, spec_cum))
-        values[:, row_a, row_cum.astype(int), row_i] = _solve_subsets(y_pad, v_pad, sizes, row_a, row_i, row_cum, level)
-    tables = []
-    for a, (y, _) in enumerate(arrays):
-        n = y.size
-        ys = y.tolist()
-        built = []
-        for kind in (0, 1):
-            if not (cum if kind else loo and n >= 2):
-                built.append(BriefTable([], [], [], [], [], [], []))
-                continue
-            pooled = (np.arange(n) >= 1) if kind else np.full(n, n >= 3)
-            columns = [
-                [value if p else None for value, p in zip(column, pooled.tolist(), strict=True)]
-                for column in values[:, a, kind, :n].tolist()
-            ]
-            built.append(
-                BriefTable(
-                    k=list(range(1, n + 1)) if kind else [n - 1] * n,
-                    pooled=pooled.tolist(),
-                    first=[ys[0]] * n if kind else [ys[1]] + [ys[0]] * (n - 1),
-                    estimate=columns[0],
-                    ci_low=columns[1],
-                    ci_high=columns[2],
-                    i2=columns[3],
-                )
+        solved = _solve_subsets(y_pad, v_pad, sizes, row_a, row_i, row_cum, settings)
+        values[:, row_a, row_cum.astype(int), row_i] = solved
+    return [_tables(values[:, a], y.tolist(), loo, cum) for a, (y, _) in enumerate(arrays)]
+
+
+def _tables(values: np.ndarray, ys: list[float], loo: bool, cum: bool) -> tuple[BriefTable, BriefTable]:
+    """The (leave-one-out, cumulative) tables of one analysis from its slice of the solved values."""
+    n = len(ys)
+    built = []
+    for kind in (0, 1):
+        if not (cum if kind else loo and n >= 2):
+            built.append(BriefTable.empty())
+            continue
+        pooled = ((np.arange(n) >= 1) if kind else np.full(n, n >= 3)).tolist()
+        columns = {
+            name: [value if p else None for value, p in zip(column, pooled, strict=True)]
+            for name, column in zip(_OUTPUTS, values[:, kind, :n].tolist(), strict=True)
+        }
+        methods = [None if code is None else TAU2_METHODS[int(code)] for code in columns.pop("method")]
+        built.append(
+            BriefTable(
+                k=list(range(1, n + 1)) if kind else [n - 1] * n,
+                pooled=pooled,
+                first=[ys[0]] * n if kind else [ys[1]] + [ys[0]] * (n - 1),
+                method=methods,
+                **columns,
             )
-        tables.append((built[0], built[1]))
-    return tables
+        )
+    return built[0], built[1]
+
+
+def _subset_matrix(
+    y_pad: np.ndarray, v_pad: np.ndarray, sizes: np.ndarray, row_a: np.ndarray, row_i: np.ndarray, row_cum: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(Y, V, member, k): column r holds the studies of subset r in study order, then padding."""
+    n_an, width = y_pad.shape
+    slot = np.arange(width)[:, None]
+    study = np.where(row_cum, slot, slot + (slot >= row_i))
+    member = np.where(row_cum, slot <= row_i, study < sizes[row_a])
+    flat = np.where(member, row_a * width + study, n_an * width)
+    Y = np.append(y_pad.ravel(), 0.0)[flat]
+    V = np.append(v_pad.ravel(), np.inf)[flat]
+    k = np.where(row_cum, row_i + 1, sizes[row_a] - 1).astype(float)
+    return Y, V, member, k
 
 
 def _solve_subsets(
@@ -175,19 +197,32 @@ def _solve_subsets(
     row_a: np.ndarray,
     row_i: np.ndarray,
     row_cum: np.ndarray,
-    level: float,
+    settings: PoolSettings,
 ) -> np.ndarray:
-    """Estimate, HKSJ CI and I^2 of each subset (a column of the batch), as pool_brief computes them."""
-    n_an, width = y_pad.shape
-    # Column r holds the studies of subset r in study order, then padding (flat index n_an * width).
-    slot = np.arange(width)[:, None]
-    study = np.where(row_cum, slot, slot + (slot >= row_i))
-    member = np.where(row_cum, slot <= row_i, study < sizes[row_a])
-    flat = np.where(member, row_a * width + study, n_an * width)
-    Y = np.append(y_pad.ravel(), 0.0)[flat]
-    V = np.append(v_pad.ravel(), np.inf)[flat]
-    k = np.where(row_cum, row_i + 1, sizes[row_a] - 1).astype(float)
+    """The _OUTPUTS of each subset (a column of the batch), as pool_brief computes them."""
+    Y, V, member, k = _subset_matrix(y_pad, v_pad, sizes, row_a, row_i, row_cum)
+    if settings.tau2_method == "REML":
+        tau2, at, codes = _tau2_reml_batch(y_pad, v_pad, sizes, row_a, row_i, row_cum, Y, V, member, k, settings)
+    else:
+        tau2, codes = _tau2_other_batch(Y, V, member, k, settings)
+        at = _at_tau2_batch(Y, V, tau2)
+    return _summaries(Y, V, member, k, tau2, at, codes, settings)
 
+
+def _tau2_reml_batch(
+    y_pad: np.ndarray,
+    v_pad: np.ndarray,
+    sizes: np.ndarray,
+    row_a: np.ndarray,
+    row_i: np.ndarray,
+    row_cum: np.ndarray,
+    Y: np.ndarray,
+    V: np.ndarray,
+    member: np.ndarray,
+    k: np.ndarray,
+    settings: PoolSettings,
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """REML tau^2 of every column: batched scoring, proven unimodal, else the scalar chain (see above)."""
     # Hedges' start, as _tau2_he.
     dev = np.where(member, Y - Y.sum(axis=0) / k, 0.0)
     spread = (dev * dev).sum(axis=0) / (k - 1)
@@ -201,28 +236,63 @@ def _solve_subsets(
     # tau2_reml's grid ends at 10 (spread + largest variance) (see _reml_other_modes).
     upper = 10.0 * (spread + v_in.max(axis=0)) + 1e-12
     proven = converged & _unimodal(y_pad, v_pad, sizes, row_a, row_i, row_cum, upper, tau2, at)
-
+    codes = np.zeros(tau2.size)
     redo = np.flatnonzero(~proven)
     if redo.size:
+        # Where scoring ran its 200 steps without converging, or the proof failed: the scalar path.
         for r in redo.tolist():
             ys, vs = Y[member[:, r], r], V[member[:, r], r]
-            if converged[r]:
-                tau2[r] = tau2_reml(ys, vs)
-            else:
-                # Scoring ran its 200 steps without converging, so tau2_reml would go on as here.
-                tau2[r] = _reml_global(ys, vs, _tau2_reml_bracketed(ys, vs, REML_TOL), REML_TOL)
+            fit = estimate_tau2(ys, vs, settings, scoring_failed=not converged[r])
+            tau2[r], codes[r] = fit.tau2, TAU2_METHODS.index(fit.method)
         cols = _columns(redo)
         again = _at_tau2_batch(Y.take(cols, axis=1), V.take(cols, axis=1), tau2[cols])
         for name in ("sw", "mu", "resid"):
             at[name][redo] = again[name][: redo.size]
+    return tau2, at, codes
 
-    # HKSJ and I^2 in pool_brief's order of operations.
+
+def _tau2_other_batch(
+    Y: np.ndarray, V: np.ndarray, member: np.ndarray, k: np.ndarray, settings: PoolSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """DerSimonian-Laird for every column at once (as tau2_dl); other methods column by column."""
+    if settings.tau2_method == "DL":
+        w = 1.0 / V
+        sw = w.sum(axis=0)
+        mu = np.einsum("ij,ij->j", w, Y) / sw
+        q = np.einsum("ij,ij->j", w, (Y - mu) ** 2)
+        tau2 = np.maximum(0.0, (q - (k - 1)) / (sw - (w * w).sum(axis=0) / sw))
+        return tau2, np.full(tau2.size, float(TAU2_METHODS.index("DL")))
+    tau2 = np.empty(Y.shape[1])
+    codes = np.empty(Y.shape[1])
+    for r in range(Y.shape[1]):
+        fit = estimate_tau2(Y[member[:, r], r], V[member[:, r], r], settings)
+        tau2[r], codes[r] = fit.tau2, TAU2_METHODS.index(fit.method)
+    return tau2, codes
+
+
+def _summaries(
+    Y: np.ndarray,
+    V: np.ndarray,
+    member: np.ndarray,
+    k: np.ndarray,
+    tau2: np.ndarray,
+    at: dict[str, np.ndarray],
+    codes: np.ndarray,
+    settings: PoolSettings,
+) -> np.ndarray:
+    """Estimate, CI, I^2, SE, tau^2 and method code per column, in pool_brief's order of operations."""
     df = k - 1
-    q = 1.0 - (1.0 - level) / 2.0
-    crit_by_df = {d: t_ppf(q, d) for d in set(df.astype(int).tolist())}
-    crit = np.array([crit_by_df[d] for d in df.astype(int).tolist()])
     mu = at["mu"]
-    se = np.sqrt((at["resid"] / df) / at["sw"])
+    if settings.hksj:
+        crit_by_df = {d: level_crit_t(settings.level, d) for d in set(df.astype(int).tolist())}
+        crit = np.array([crit_by_df[d] for d in df.astype(int).tolist()])
+        scale = at["resid"] / df
+        if settings.hksj_truncate:
+            scale = np.maximum(1.0, scale)
+        se = np.sqrt(scale / at["sw"])
+    else:
+        crit = np.full(mu.size, level_crit_z(settings.level))
+        se = np.sqrt(1.0 / at["sw"])
     w0 = 1.0 / V
     sw0 = w0.sum(axis=0)
     square = sw0**2
@@ -234,7 +304,7 @@ def _solve_subsets(
     for r in np.flatnonzero(~(square < _S2_CONDITION * difference)).tolist():
         s2[r] = _typical_within_variance(V[member[:, r], r])
     i2 = 100.0 * tau2 / (tau2 + s2)
-    return np.stack([mu, mu - crit * se, mu + crit * se, i2])
+    return np.stack([mu, mu - crit * se, mu + crit * se, i2, se, tau2, codes])
 
 
 def _columns(columns: np.ndarray) -> np.ndarray:
@@ -269,6 +339,7 @@ def _reml_scoring_batch(Y: np.ndarray, V: np.ndarray, tau2: np.ndarray, tol: flo
     out = np.full(tau2.size, np.nan)
     ids = np.arange(tau2.size)
     score0 = np.full(tau2.size, np.nan)  # the score at 0, computed once per column when needed
+    scale = V.min(axis=0)  # tolerance_scale of each column (the padding is inf)
     for _ in range(max_iter):
         score, info = _reml_score_batch(Y, V, tau2)
         step = np.divide(score, info, out=np.zeros_like(score), where=info > 0)
@@ -292,7 +363,7 @@ def _reml_scoring_batch(Y: np.ndarray, V: np.ndarray, tau2: np.ndarray, tol: flo
                     break
                 step[short] /= 2.0
             new = tau2 + step
-        stop = np.abs(step) <= tol * np.maximum(1.0, new)
+        stop = np.abs(step) <= tol * np.maximum(scale, new)
         result = np.maximum(0.0, new)
         if boundary is not None:
             stop |= boundary
@@ -302,7 +373,8 @@ def _reml_scoring_batch(Y: np.ndarray, V: np.ndarray, tau2: np.ndarray, tol: flo
             if stop.all():
                 break
             keep = _columns(np.flatnonzero(~stop))
-            Y, V, new, ids, score0 = Y.take(keep, axis=1), V.take(keep, axis=1), new[keep], ids[keep], score0[keep]
+            Y, V, new, ids = Y.take(keep, axis=1), V.take(keep, axis=1), new[keep], ids[keep]
+            score0, scale = score0[keep], scale[keep]
         tau2 = new
     return out
 

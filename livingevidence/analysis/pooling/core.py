@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,16 +10,15 @@ import numpy as np
 
 from livingevidence.analysis.pooling.arrays import as_arrays, fsum, study_labels
 from livingevidence.analysis.pooling.common_effect import common_effect
-from livingevidence.analysis.pooling.distributions import t_ppf
 from livingevidence.analysis.pooling.random_effects import (
-    PIType,
-    Tau2Method,
     _i2_h2,
     _typical_within_variance,
     random_effects,
+    summary_ci,
 )
 from livingevidence.analysis.pooling.results import BriefResult, PoolResult
-from livingevidence.analysis.pooling.tau2 import tau2_reml
+from livingevidence.analysis.pooling.settings import PoolSettings, resolve
+from livingevidence.analysis.pooling.tau2 import estimate_tau2
 
 
 def pool(
@@ -28,24 +26,35 @@ def pool(
     vi: Sequence[float],
     labels: Sequence[str] | None = None,
     *,
-    method: Tau2Method = "REML",
-    hksj: bool = True,
-    hksj_truncate: bool = False,
-    pi_type: PIType = "metafor",
+    settings: PoolSettings | None = None,
+    method: str | None = None,
+    hksj: bool | None = None,
+    hksj_truncate: bool | None = None,
+    pi_type: str | None = None,
     qprofile_tol: float | None = None,
-    level: float = 0.95,
+    level: float | None = None,
     qprofile: bool = True,
 ) -> PoolResult:
     """Meta-analyse the studies: random effects (primary) plus common effect (sensitivity).
 
-    With k = 1 nothing is pooled: the result carries the single study, ``pooled`` is False and
-    ``estimate`` is ``None`` (a one-study "summary" would just restate the study and invite reading it as
-    a synthesis).
+    ``settings`` (default ``PoolSettings()``: REML, HKSJ with the ad hoc correction, 95%) chooses the
+    estimators; the other keywords are the older way and override it (see ``random_effects``). With k = 1
+    nothing is pooled: the result carries the single study, ``pooled`` is False and ``estimate`` is
+    ``None`` (a one-study "summary" would just restate the study and invite reading it as a synthesis).
 
     Raises:
-        ValueError: for k = 0, mismatched lengths, duplicate labels, non-finite values or non-positive
-            variances.
+        ValueError: for k = 0, mismatched lengths, duplicate labels, non-finite values, non-positive
+            variances or unknown settings.
     """
+    chosen = resolve(
+        settings,
+        method=method,
+        hksj=hksj,
+        hksj_truncate=hksj_truncate,
+        pi_type=pi_type,
+        qprofile_tol=qprofile_tol,
+        level=level,
+    )
     y, v = as_arrays(yi, vi)
     names = study_labels(labels, int(y.size))
     ys = tuple(float(x) for x in y)
@@ -66,44 +75,41 @@ def pool(
         vi=vs,
         pooled=True,
         not_pooled_reason=None,
-        random=random_effects(
-            y,
-            v,
-            method,
-            hksj,
-            hksj_truncate=hksj_truncate,
-            pi_type=pi_type,
-            qprofile_tol=qprofile_tol,
-            level=level,
-            qprofile=qprofile,
-        ),
-        common=common_effect(y, v, level=level),
+        random=random_effects(y, v, settings=chosen, qprofile=qprofile),
+        common=common_effect(y, v, level=chosen.level),
     )
 
 
-def pool_brief(yi: Sequence[float], vi: Sequence[float], *, level: float = 0.95) -> BriefResult:
-    """REML + HKSJ pooling reduced to estimate, CI and I^2 (see BriefResult); k = 1 pools nothing."""
+def pool_brief(
+    yi: Sequence[float], vi: Sequence[float], *, settings: PoolSettings | None = None, level: float | None = None
+) -> BriefResult:
+    """``pool(...).random`` reduced to estimate, SE, CI, tau^2 and I^2 (see BriefResult); k = 1 pools nothing.
+
+    ``level`` overrides ``settings.level``.
+    """
+    chosen = resolve(settings, level=level)
     y, v = as_arrays(yi, vi)
     k = int(y.size)
     if k == 1:
         return BriefResult(k=1, pooled=False, first=float(y[0]))
-    # The same operations, in the same order, as random_effects(method="REML", hksj=True).
-    tau2 = tau2_reml(y, v)
-    w = 1.0 / (v + tau2)
+    # The same operations, in the same order, as random_effects.
+    fit = estimate_tau2(y, v, chosen)
+    w = 1.0 / (v + fit.tau2)
     sw = fsum(w)
     mu = fsum(w * y) / sw
-    df = k - 1
-    se = math.sqrt((fsum(w * (y - mu) ** 2) / df) / sw)
-    crit = t_ppf(1.0 - (1.0 - level) / 2.0, df)
-    i2, _ = _i2_h2(tau2, _typical_within_variance(v))
+    ci = summary_ci(fsum(w * (y - mu) ** 2), sw, k, chosen)
+    i2, _ = _i2_h2(fit.tau2, _typical_within_variance(v))
     return BriefResult(
         k=k,
         pooled=True,
         first=float(y[0]),
         estimate=float(mu),
-        ci_low=float(mu - crit * se),
-        ci_high=float(mu + crit * se),
+        ci_low=float(mu - ci.crit * ci.se),
+        ci_high=float(mu + ci.crit * ci.se),
         i2=float(i2),
+        se=float(ci.se),
+        tau2=float(fit.tau2),
+        method=fit.method,
     )
 
 

@@ -9,6 +9,7 @@ from scipy import optimize
 
 from livingevidence.analysis.pooling.arrays import as_arrays, q_stat
 from livingevidence.analysis.pooling.distributions import chi2_ppf
+from livingevidence.analysis.pooling.tau2 import tolerance_scale
 
 # R's uniroot default tolerance, .Machine$double.eps^0.25, which metafor's confint() uses for the Q-profile.
 METAFOR_UNIROOT_TOL = float(np.finfo(float).eps ** 0.25)
@@ -29,7 +30,9 @@ def q_profile_ci(
     A bound is 0 when Q at tau^2 = 0 is already below its quantile (both bounds 0 means the data are more
     homogeneous than the model expects).
 
-    By default (``tol=None``) the roots are found to ~1e-13. metafor finds them with R's ``uniroot`` at
+    By default (``tol=None``) the roots are found to ~1e-13 relative to the data's scale (the smallest
+    variance) and 4 ulps relative to the root, so bounds on risk differences (~1e-4) are as exact as on log
+    ratios. metafor finds them with R's ``uniroot`` at
     its default tolerance (``.Machine$double.eps^0.25``, about 1.2e-4) over ``[0, max(100, 10 tau^2)]``;
     passing ``tol=METAFOR_UNIROOT_TOL`` and the tau^2 estimate as ``tau2_hint`` reproduces metafor's
     printed bounds digit for digit (SciPy's ``brentq`` and R's ``zeroin`` are the same Brent algorithm with
@@ -46,7 +49,7 @@ def q_profile_ci(
     target_low = chi2_ppf(1.0 - alpha / 2.0, df)  # Q at the lower bound of tau^2
     target_high = chi2_ppf(alpha / 2.0, df)  # Q at the upper bound of tau^2
     q0 = q_stat(y, v, 0.0)
-    xtol = 1e-13 if tol is None else float(tol)
+    xtol = 1e-13 * tolerance_scale(v) if tol is None else float(tol)
 
     def solve(target: float) -> float:
         if q0 <= target:

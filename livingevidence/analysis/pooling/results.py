@@ -51,8 +51,15 @@ class RandomEffectsResult(_JSONMixin):
 
     ``statistic`` is a t statistic with ``df`` degrees of freedom when ``hksj`` is True, otherwise a z
     statistic (``df`` is then ``None``). ``se`` is the standard error used for the CI (the HKSJ SE when
-    ``hksj``); ``se_unadjusted`` is ``sqrt(1 / sum(w))`` either way. ``prediction_low``/``high`` are
-    ``None`` when k < 3.
+    ``hksj``, raised to the Wald SE by the ad hoc correction when ``hksj_truncate``); ``se_unadjusted`` is
+    ``sqrt(1 / sum(w))`` either way. ``prediction_low``/``high`` are ``None`` when k < 3.
+
+    What was done, for a page to state: ``method`` is the tau^2 estimator actually used and
+    ``method_requested`` the one asked for (they differ only after a fallback, explained in
+    ``method_note``); ``ci_method`` is ``"hksj-adhoc"``, ``"hksj"`` or ``"wald"``; ``hksj_scale`` is the HKSJ
+    factor q before truncation (``None`` for Wald) and ``adhoc_applied`` whether truncation widened the
+    interval; ``tau2_unreliable`` is True with two studies. ``notes`` has a sentence for each of these
+    that applies.
     """
 
     k: int
@@ -88,6 +95,13 @@ class RandomEffectsResult(_JSONMixin):
     pi_type: str
     weights: tuple[float, ...]
     level: float
+    method_requested: str = "REML"
+    method_note: str | None = None
+    ci_method: str = "hksj-adhoc"
+    hksj_scale: float | None = None
+    adhoc_applied: bool = False
+    tau2_unreliable: bool = False
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,10 +144,10 @@ class PoolResult(_JSONMixin):
 class BriefResult:
     """What a sensitivity analysis reports of one pool: k, and the random-effects estimate, CI and I^2.
 
-    The numbers are exactly those of ``pool(...).random`` with the default method (REML, HKSJ); without
-    the parts nobody reads in a leave-one-out or cumulative table (Q-profile CI, common effect, weights,
-    p-values), which were most of the time of those analyses. ``first`` is the first study's yi (the result
-    of a one-study "pool").
+    The numbers are exactly those of ``pool(...).random`` with the same settings, plus its SE, tau^2 and
+    the tau^2 method used; without the parts nobody reads in a leave-one-out or cumulative table
+    (Q-profile CI, common effect, weights, p-values), which were most of the time of those analyses.
+    ``first`` is the first study's yi (the result of a one-study "pool").
     """
 
     k: int
@@ -143,6 +157,9 @@ class BriefResult:
     ci_low: float | None = None
     ci_high: float | None = None
     i2: float | None = None
+    se: float | None = None
+    tau2: float | None = None
+    method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,14 +177,19 @@ class BriefTable:
     ci_low: list[float | None]
     ci_high: list[float | None]
     i2: list[float | None]
+    se: list[float | None]
+    tau2: list[float | None]
+    method: list[str | None]
+
+    @classmethod
+    def empty(cls) -> BriefTable:
+        """A table without rows."""
+        return cls([], [], [], [], [], [], [], [], [], [])
 
     def results(self) -> list[BriefResult]:
         """The rows as BriefResult objects."""
+        columns = (self.estimate, self.ci_low, self.ci_high, self.i2, self.se, self.tau2, self.method)
         return [
-            BriefResult(k=k, pooled=p, first=f, estimate=e, ci_low=lo, ci_high=hi, i2=i2)
-            if p
-            else BriefResult(k=k, pooled=False, first=f)
-            for k, p, f, e, lo, hi, i2 in zip(
-                self.k, self.pooled, self.first, self.estimate, self.ci_low, self.ci_high, self.i2, strict=True
-            )
+            BriefResult(k, True, f, e, lo, hi, i2, se, t2, m) if p else BriefResult(k=k, pooled=False, first=f)
+            for k, p, f, e, lo, hi, i2, se, t2, m in zip(self.k, self.pooled, self.first, *columns, strict=True)
         ]
