@@ -155,15 +155,6 @@ def random_effects(
     heterogeneity = _heterogeneity(y, v, tau2, chosen, qprofile)
     pi_low, pi_high = _prediction(mu, tau2, ci, k, chosen)
     adhoc_applied = chosen.hksj_truncate and ci.hksj_scale is not None and ci.hksj_scale < 1.0
-    notes = tuple(
-        note
-        for note, applies in (
-            (TWO_STUDIES_NOTE, k == 2),
-            (tau2_fit.note, tau2_fit.note is not None),
-            (ADHOC_NOTE, adhoc_applied),
-        )
-        if applies
-    )
     return RandomEffectsResult(
         k=k,
         method=tau2_fit.method,
@@ -192,8 +183,14 @@ def random_effects(
         hksj_scale=ci.hksj_scale,
         adhoc_applied=bool(adhoc_applied),
         tau2_unreliable=k == 2,
-        notes=notes,
+        notes=_notes(k, tau2_fit.note, adhoc_applied),
     )
+
+
+def _notes(k: int, tau2_note: str | None, adhoc_applied: bool) -> tuple[str, ...]:
+    """The sentences a page should show beside the result."""
+    candidates = ((TWO_STUDIES_NOTE, k == 2), (tau2_note, tau2_note is not None), (ADHOC_NOTE, adhoc_applied))
+    return tuple(note for note, applies in candidates if applies and note is not None)
 
 
 def _heterogeneity(y: np.ndarray, v: np.ndarray, tau2: float, settings: PoolSettings, qprofile: bool) -> dict:
