@@ -216,6 +216,8 @@ def test_bcg_pool_carries_both_lines() -> None:
     assert res.pooled and res.k == 13
     assert res.random is not None and res.common is not None
     assert res.random.method == "REML" and res.random.hksj
+    # The default CI is HKSJ with the ad hoc correction; on BCG (Q >> k - 1) it equals untruncated HKSJ.
+    assert res.random.ci_method == "hksj-adhoc" and res.random.hksj_truncate and not res.random.adhoc_applied
     assert res.estimate == res.random.estimate
     assert _close4(res.common.estimate, -0.4303)
     assert res.labels == tuple(BCG_LABELS)
@@ -302,7 +304,7 @@ def test_random_effects_needs_two_studies() -> None:
     with pytest.raises(ValueError):
         random_effects([0.1], [0.1])
     with pytest.raises(ValueError, match="method"):
-        random_effects([0.1, 0.2], [0.1, 0.1], method="PM")  # type: ignore[arg-type]
+        random_effects([0.1, 0.2], [0.1, 0.1], method="EB")
 
 
 def test_prediction_interval_only_from_three_studies() -> None:
@@ -325,8 +327,9 @@ def test_homogeneous_studies_give_tau2_zero_and_hksj_can_be_truncated() -> None:
     yi = [0.20, 0.21, 0.19, 0.20]
     vi = [0.04, 0.05, 0.03, 0.06]
     assert tau2_reml(yi, vi) == 0.0 and tau2_dl(yi, vi) == 0.0
-    plain = random_effects(yi, vi, hksj=True)
+    plain = random_effects(yi, vi, hksj=True)  # hksj=True alone keeps its old meaning: untruncated
     truncated = random_effects(yi, vi, hksj=True, hksj_truncate=True)
+    assert random_effects(yi, vi) == truncated  # the default is the ad hoc correction
     # Studies agree more than their variances imply, so the untruncated HKSJ SE is below the usual SE;
     # the truncated (metafor "adhoc") version never is.
     assert plain.se < plain.se_unadjusted
@@ -344,10 +347,14 @@ def test_reml_takes_the_global_maximum_of_a_bimodal_likelihood() -> None:
 
 
 def test_identical_estimates_serialise_without_nan() -> None:
-    res = pool([0.0, 0.0, 0.0], [0.1, 0.2, 0.3], ["a", "b", "c"])
+    # Untruncated HKSJ gives identical estimates a zero-width interval and a 0/0 statistic.
+    res = pool([0.0, 0.0, 0.0], [0.1, 0.2, 0.3], ["a", "b", "c"], hksj=True)
     assert res.random is not None and res.random.se == 0.0
     text = json.dumps(res.to_dict(), allow_nan=False)
     assert '"statistic": null' in text
+    # The default (ad hoc correction) keeps the Wald-type width instead.
+    default = pool([0.0, 0.0, 0.0], [0.1, 0.2, 0.3], ["a", "b", "c"]).random
+    assert default is not None and default.adhoc_applied and default.se == default.se_unadjusted > 0
 
 
 def _all_plain(value: object) -> bool:

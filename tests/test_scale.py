@@ -110,13 +110,16 @@ def test_brief_pools_match_full_pools(k: int) -> None:
 
 
 def test_tail_probabilities_equal_scipy_stats() -> None:
+    d = pooling.distributions
     for x in (0.0, 1e-9, 0.3, 1.96, 5.0, 40.0, math.inf):
-        assert pooling._norm_sf(x) == float(stats.norm.sf(x))
+        assert d.norm_sf(x) == float(stats.norm.sf(x))
         for df in (1, 2, 5, 30, 200):
-            assert pooling._t_sf(x, df) == float(stats.t.sf(x, df))
-            assert pooling._chi2_sf(x, df) == float(stats.chi2.sf(x, df))
-    assert pooling._t_ppf(0.975, 4) == float(stats.t.ppf(0.975, 4))
-    assert pooling._chi2_ppf(0.025, 9) == float(stats.chi2.ppf(0.025, 9))
+            assert d.t_sf(x, df) == float(stats.t.sf(x, df))
+            assert d.chi2_sf(x, df) == float(stats.chi2.sf(x, df))
+            for df2 in (1, 7, 60):
+                assert d.f_sf(x, df, df2) == float(stats.f.sf(x, df, df2))
+    assert d.t_ppf(0.975, 4) == float(stats.t.ppf(0.975, 4))
+    assert d.chi2_ppf(0.025, 9) == float(stats.chi2.ppf(0.025, 9))
 
 
 def test_a_build_with_unchanged_inputs_does_nothing(tmp_path: Path) -> None:
