@@ -321,3 +321,13 @@ def test_numbers_in_text_cells_are_not_formulas(tmp_path: Path) -> None:
     pkg = copy_fixture(tmp_path)
     set_cell(pkg, "extraction_notes.csv", 2, "note", "-2.5")
     assert not [k for k in _keys(pkg) if k[3] == "spreadsheet-formula"]
+
+
+def test_a_descriptor_that_links_out_of_its_folder_is_refused(tmp_path: Path) -> None:
+    pkg = copy_fixture(tmp_path)
+    real = tmp_path / "elsewhere.json"
+    (pkg / "datapackage.json").rename(real)
+    (pkg / "datapackage.json").symlink_to(real)
+    report = validate_package(pkg)
+    assert report.keys() == [("datapackage.json", None, None, "descriptor-json")]
+    assert "outside the package" in report.problems[0].message

@@ -22,6 +22,7 @@ import json
 import math
 import re
 import shutil
+import sys
 import tempfile
 from decimal import Decimal
 from functools import cache
@@ -151,13 +152,17 @@ def _field(spec_json: str) -> Any:
 
 def _reference(field: Any, cell: str) -> tuple[Any, tuple[str, ...] | None]:
     """A cell as the structure layer judges it, read afresh: Frictionless's verdict, a value it cannot compare
-    with a constraint is unreadable, and 'nan', 'inf' and numbers beyond a float (1e309) are not finite numbers."""
+    with a constraint is unreadable, and 'nan', 'inf' and numbers beyond a float (1e309, 10**400) are not finite
+    numbers."""
     try:
         value, notes = field.create_cell_reader()(cell)
     except Exception:
         return None, ("type",)
-    if (isinstance(value, Decimal) and (not value.is_finite() or math.isinf(float(value)))) or (
-        isinstance(value, float) and not math.isfinite(value)
+    too_big = isinstance(value, int) and not isinstance(value, bool) and abs(value) > int(sys.float_info.max)
+    if (
+        too_big
+        or (isinstance(value, Decimal) and (not value.is_finite() or math.isinf(float(value))))
+        or (isinstance(value, float) and not math.isfinite(value))
     ):
         return None, ("type",)
     return (None, tuple(notes)) if notes else (value, None)

@@ -289,7 +289,7 @@ def _load(path: Path, out: _Collector) -> Loaded | None:
         return None
     base, descriptor_file = located
     loaded = Loaded(base=base, descriptor_file=descriptor_file)
-    text = _read_descriptor(base / descriptor_file, descriptor_file, out)
+    text = _read_descriptor(base / descriptor_file, descriptor_file, out, inside=base)
     if text is None:
         return None
     descriptor = _parse_descriptor(text, descriptor_file, out)
@@ -389,9 +389,9 @@ def _read_limited(path: Path, limit: int, inside: Path | None = None) -> bytes:
     return data
 
 
-def _read_descriptor(path: Path, name: str, out: _Collector) -> str | None:
+def _read_descriptor(path: Path, name: str, out: _Collector, inside: Path | None = None) -> str | None:
     try:
-        raw = _read_limited(path, MAX_DESCRIPTOR_BYTES)
+        raw = _read_limited(path, MAX_DESCRIPTOR_BYTES, inside)  # a link out of the package folder is refused
     except _Refused as exc:
         rule = "too-large" if exc.rule == "too-large" else "descriptor-json"
         out.add(problem(rule, name, None, None, f"the descriptor is not read: {exc.message}", exc.hint))
