@@ -107,4 +107,5 @@ def package_info(descriptor: dict) -> PackageInfo:
         created=descriptor["created"],
         license=licenses[0].get("name", ""),
         topic=_topic(descriptor),
+        analysis=descriptor["analysis"] if isinstance(descriptor.get("analysis"), dict) else {},
     )

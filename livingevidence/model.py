@@ -381,6 +381,8 @@ class PackageInfo:
     created: str
     license: str
     topic: Topic = field(default_factory=lambda: Topic("", ""))
+    # The descriptor's "analysis" property: the project's pooling settings (tau2_method, ci_method, pi_type).
+    analysis: dict = field(default_factory=dict)
 
     @property
     def date(self) -> str:

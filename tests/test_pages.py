@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ import pytest
 from livingevidence.analysis.synthesis import synthesise
 from livingevidence.checks import validate_package
 from livingevidence.load import load_package
+from livingevidence.numbers import format_estimate
 from livingevidence.pages.common import problems_by_study
 from livingevidence.pages.comparison import comparison_page
 from livingevidence.pages.render import md_escape, md_inline, render
@@ -70,7 +72,7 @@ def test_comparison_page_numbers_equal_api(built_site: Path, cid: str) -> None:
             continue
         for key in ("estimate", "ci_low", "ci_high"):
             value = pooled[key]
-            shown = f"{value:.3f}" if abs(value) < 0.1 else f"{value:.2f}"
+            shown = html_escape(format_estimate(value, ratio=analysis["log_scale"]))
             if analysis["key"].endswith(("-rr", "-hr-unadjusted", "-hr-adjusted")) and not analysis["key"].startswith(
                 "ae-"
             ):

@@ -118,6 +118,7 @@ EXPECTED: dict[str, list[Key]] = {
     "label-duplicate-pool": [("labels.csv", 44, "pool_as", "label-duplicate-pool")],
     "label-missing": [("studies.csv", 2, "design", "label-missing")],
     "column-unknown": [("studies.csv", None, "sponsor", "column-unknown")],
+    "analysis-settings": [("datapackage.json", 2625, "ci_method", "analysis-settings")],
     "resource-unknown": [("extras.csv", None, None, "resource-unknown")],
 }
 

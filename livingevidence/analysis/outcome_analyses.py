@@ -16,12 +16,14 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from livingevidence.analysis import study_effects
+from livingevidence.analysis import pooling, study_effects
 from livingevidence.analysis.selection import Contrast, Exclusion, choose_contrasts
-from livingevidence.analysis.synthesis_model import OutcomeAnalysis, StudyRow, finish
+from livingevidence.analysis.synthesis_model import OutcomeAnalysis, StudyRow, finish, settings_of
 from livingevidence.model import EvidencePackage, Outcome
 from livingevidence.vocabulary import MEASURE_NAMES, MEASURES_BY_KIND, NO_CRITERION, is_ratio
 
+#: A count pool's control risk and its 2x2 tables (a, n1, c, n2), for absolute effects and Mantel-Haenszel.
+CountLine = tuple[float | None, list[tuple[int, int, int, int]]]
 # Order of reported measures within an outcome, and the adjustment levels.
 REPORTED_MEASURES = ("HR", "RR", "OR", "RD", "MD", "SMD", "ROM")
 ADJUSTMENT = (("univariable", "unadjusted"), ("multivariable", "adjusted"))
@@ -119,12 +121,18 @@ def reported_analyses(
                     _study_row(ct, study_effects.from_reported(measure, e.estimate, e.ci_low, e.ci_high))
                     for ct, e in found
                 ]
-                out.append(_reported(outcome, group, measure, adjustment, study_rows, contrasts))
+                out.append(_reported(outcome, group, measure, adjustment, study_rows, contrasts, settings_of(package)))
     return out
 
 
 def _reported(
-    outcome: Outcome, group: str, measure: str, adjustment: str, rows: list[StudyRow], contrasts: list[Contrast]
+    outcome: Outcome,
+    group: str,
+    measure: str,
+    adjustment: str,
+    rows: list[StudyRow],
+    contrasts: list[Contrast],
+    settings: pooling.PoolSettings,
 ) -> OutcomeAnalysis:
     named = group != NO_CRITERION
     crit_key = f"{_slug(group)}-" if named else ""
@@ -146,7 +154,7 @@ def _reported(
         a.notes.append(
             f"Adjusted {MEASURE_NAMES[measure]}s come from each paper's own multivariable model; the models differ."
         )
-    return finish(a)
+    return finish(a, settings)
 
 
 def _measures(outcome: Outcome) -> list[str]:
@@ -161,8 +169,8 @@ def _count_pools(
     outcome: Outcome,
     get: Callable[[Any, Any], tuple[int, int] | None],
     exclusions: list[Exclusion] | None,
-) -> Iterator[tuple[str, list[Contrast], list[StudyRow], float | None]]:
-    """(measure, contrasts, rows, control risk) for each measure of a binary outcome's counts."""
+) -> Iterator[tuple[str, list[Contrast], list[StudyRow], CountLine]]:
+    """(measure, contrasts, rows, (control risk, 2x2 tables)) for each measure of a binary outcome's counts."""
     contrasts, excl = choose_contrasts(package, cid, lambda p, i, c: get(p, i) is not None and get(p, c) is not None)
     if not contrasts:
         return
@@ -172,6 +180,7 @@ def _count_pools(
     ctrl_events = sum(c[0] for _ct, _i, c in cells)
     ctrl_n = sum(c[1] for _ct, _i, c in cells)
     risk = ctrl_events / ctrl_n if ctrl_n else None
+    tables = [(i[0], i[1], c[0], c[1]) for _ct, i, c in cells]
     measures = [outcome.default_measure] if outcome.counts_from == "adverse_events" else _measures(outcome)
     for measure in measures:
         rows = [
@@ -180,13 +189,22 @@ def _count_pools(
             )
             for ct, i, c in cells
         ]
-        yield measure, contrasts, rows, risk
+        yield measure, contrasts, rows, (risk, tables)
 
 
 def _count_analysis(
-    outcome: Outcome, key: str, title: str, phrase: str, measure: str, contrasts, rows, risk
+    package: EvidencePackage,
+    outcome: Outcome,
+    names: tuple[str, str, str],
+    measure: str,
+    contrasts: list[Contrast],
+    rows: list[StudyRow],
+    line: CountLine,
 ) -> OutcomeAnalysis:
-    return finish(
+    """A pool of counts, with its Mantel-Haenszel (and Peto, for ORs) common-effect lines."""
+    key, title, phrase = names
+    risk, tables = line
+    a = finish(
         OutcomeAnalysis(
             key=key,
             outcome=outcome.outcome_id,
@@ -199,8 +217,14 @@ def _count_analysis(
             control_risk=risk,
             patients=_patients(contrasts),
             source="per-term" if outcome.counts_from == "adverse_events" else "arm-level",
-        )
+        ),
+        settings_of(package),
     )
+    if a.k >= 2:
+        a.common_counts.append(pooling.mantel_haenszel(tables, measure))
+        if measure == "OR":
+            a.common_counts.append(pooling.peto(tables))
+    return a
 
 
 def response_analyses(
@@ -223,19 +247,13 @@ def response_analyses(
             events = None if r is None else (r.orr_events if orr else r.dcr_events)
             return None if events is None else (events, r.n_evaluable)
 
-        for measure, contrasts, rows, risk in _count_pools(package, cid, outcome, get, exclusions):
-            out.append(
-                _count_analysis(
-                    outcome,
-                    f"{outcome.outcome_id.lower()}-{_slug(group)}-{measure.lower()}",
-                    f"{outcome.label} ({group}): {MEASURE_NAMES[measure]}",
-                    f"{outcome.phrase} ({group})",
-                    measure,
-                    contrasts,
-                    rows,
-                    risk,
-                )
+        for measure, contrasts, rows, line in _count_pools(package, cid, outcome, get, exclusions):
+            names = (
+                f"{outcome.outcome_id.lower()}-{_slug(group)}-{measure.lower()}",
+                f"{outcome.label} ({group}): {MEASURE_NAMES[measure]}",
+                f"{outcome.phrase} ({group})",
             )
+            out.append(_count_analysis(package, outcome, names, measure, contrasts, rows, line))
     return out
 
 
@@ -263,12 +281,13 @@ def adverse_event_analyses(package: EvidencePackage, cid: str, outcome: Outcome)
             return None if row is None else (row.events, row.n_at_risk)
 
         printed = None
-        for measure, contrasts, rows, risk in _count_pools(package, cid, outcome, get, None):
+        for measure, contrasts, rows, line in _count_pools(package, cid, outcome, get, None):
             first = contrasts[0]
             printed = printed or index[(first.population.population_id, first.intervention.arm_id, term, band)].term
             slug = re.sub(r"[^a-z0-9]+", "-", f"{outcome.outcome_id.lower()}-{term}-{band}").strip("-")
             title = f"{printed} ({band}): {MEASURE_NAMES[measure]}"
-            a = _count_analysis(outcome, slug, title, f"{printed.lower()} ({band})", measure, contrasts, rows, risk)
+            names = (slug, title, f"{printed.lower()} ({band})")
+            a = _count_analysis(package, outcome, names, measure, contrasts, rows, line)
             a.term = term
             out.append(a)
     return out
@@ -287,16 +306,19 @@ def binary_table_analyses(
 
     return [
         _count_analysis(
+            package,
             outcome,
-            f"{outcome.outcome_id.lower()}-{measure.lower()}",
-            f"{outcome.label}: {MEASURE_NAMES[measure]}",
-            outcome.phrase,
+            (
+                f"{outcome.outcome_id.lower()}-{measure.lower()}",
+                f"{outcome.label}: {MEASURE_NAMES[measure]}",
+                outcome.phrase,
+            ),
             measure,
             contrasts,
             study_rows,
-            risk,
+            line,
         )
-        for measure, contrasts, study_rows, risk in _count_pools(package, cid, outcome, get, exclusions)
+        for measure, contrasts, study_rows, line in _count_pools(package, cid, outcome, get, exclusions)
     ]
 
 
@@ -354,7 +376,8 @@ def continuous_analyses(
                         rows=rows,
                         patients=_patients(contrasts),
                         unit=outcome.unit if measure == "MD" else None,
-                    )
+                    ),
+                    settings_of(package),
                 )
             )
     return out

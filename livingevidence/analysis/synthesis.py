@@ -17,20 +17,23 @@ from typing import Any
 from livingevidence.analysis import outcome_analyses as build
 from livingevidence.analysis import pooling
 from livingevidence.analysis.selection import Exclusion, choose_contrasts, related_single_arm_studies
-from livingevidence.analysis.synthesis_model import ComparisonSynthesis, OutcomeAnalysis, StudyRow
+from livingevidence.analysis.synthesis_model import ComparisonSynthesis, OutcomeAnalysis, StudyRow, settings_of
 from livingevidence.model import EvidencePackage, Outcome
 
 __all__ = ["ComparisonSynthesis", "OutcomeAnalysis", "StudyRow", "synthesise", "synthesise_all"]
 
 
-def _add_sensitivity(analyses: list[OutcomeAnalysis]) -> None:
+def _add_sensitivity(package: EvidencePackage, analyses: list[OutcomeAnalysis]) -> None:
     """Leave-one-out (k >= 3) and cumulative (k >= 2) analyses of every analysis of a comparison.
 
     All of them are solved as one batch (pooling.sensitivity_briefs): per analysis, numpy's per-call
     overhead would cost more than the arithmetic.
     """
     todo = [a for a in analyses if a.k >= 2]
-    tables = pooling.sensitivity_briefs([([r.yi for r in a.rows], [r.vi for r in a.rows]) for a in todo])
+    settings = settings_of(package)
+    tables = pooling.sensitivity_briefs(
+        [([r.yi for r in a.rows], [r.vi for r in a.rows]) for a in todo], settings=settings
+    )
     for a, (loo, cum) in zip(todo, tables, strict=True):
         labels = [r.label for r in a.rows]
         if a.k >= 3:
@@ -134,7 +137,7 @@ def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthe
     analyses: list[OutcomeAnalysis] = []
     for outcome in package.vocabulary.outcomes.values():
         analyses += _outcome_analyses(package, comparison_id, outcome, exclusions)
-    _add_sensitivity(analyses)
+    _add_sensitivity(package, analyses)
     contributing, excl = choose_contrasts(
         package,
         comparison_id,

@@ -8,6 +8,7 @@ from typing import Any
 
 from livingevidence.analysis import pooling
 from livingevidence.analysis.selection import Contrast, Exclusion
+from livingevidence.model import EvidencePackage
 
 
 @dataclass
@@ -54,6 +55,8 @@ class OutcomeAnalysis:
     # "per-term" for outcomes with one analysis per adverse-event term. Not part of the JSON.
     source: str = "arm-level"
     term: str | None = None  # the normalised adverse-event term of a per-term analysis
+    # Mantel-Haenszel (and, for ORs, Peto) common-effect lines of count outcomes (pooling.mantel_haenszel).
+    common_counts: list[pooling.MantelHaenszelResult] = field(default_factory=list)
 
     @property
     def k(self) -> int:
@@ -89,6 +92,20 @@ class OutcomeAnalysis:
             "common_ci_low": self.natural(c.ci_low) if c else None,
             "common_ci_high": self.natural(c.ci_high) if c else None,
             "common_p_value": c.p_value if c else None,
+            "method": METHOD_SENTENCE.format(tau2=r.method, ci=CI_SHORT.get(r.ci_method, r.ci_method)),
+            "method_short": f"{r.method}, {CI_SHORT.get(r.ci_method, r.ci_method)}",
+            "notes": list(r.notes),
+            "common_counts": [
+                {
+                    "method": m.method,
+                    "measure": m.measure,
+                    "estimate": self.natural(m.estimate),
+                    "ci_low": self.natural(m.ci_low),
+                    "ci_high": self.natural(m.ci_high),
+                }
+                for m in self.common_counts
+                if m.estimable
+            ],
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -109,6 +126,7 @@ class OutcomeAnalysis:
             "control_risk": self.control_risk,
             "notes": self.notes,
             "unit": self.unit,
+            "common_counts": [m.to_dict() for m in self.common_counts],
         }
 
 
@@ -123,7 +141,23 @@ class ComparisonSynthesis:
     medians: list[dict]
 
 
-def finish(a: OutcomeAnalysis) -> OutcomeAnalysis:
+#: Short names of the CI methods, for forest-plot rows and captions.
+CI_SHORT = {"hksj-adhoc": "HKSJ with the ad hoc correction", "hksj": "HKSJ", "wald": "Wald"}
+METHOD_SENTENCE = "Random effects: tau² by {tau2}; 95% CI by {ci}."
+ANALYSIS_KEYS = ("tau2_method", "ci_method", "pi_type")
+
+
+def settings_of(package: EvidencePackage) -> pooling.PoolSettings:
+    """The project's pooling settings: the descriptor's ``analysis`` property over the defaults (validated
+    by the checks; cached on the package)."""
+    key = ("pool-settings",)
+    if key not in package.memo:
+        given = {k: v for k, v in package.info.analysis.items() if k in ANALYSIS_KEYS and isinstance(v, str)}
+        package.memo[key] = pooling.PoolSettings(**given)
+    return package.memo[key]
+
+
+def finish(a: OutcomeAnalysis, settings: pooling.PoolSettings | None = None) -> OutcomeAnalysis:
     """Pool the rows with an effect size and add their weights (leave-one-out and cumulative: synthesis.py)."""
     usable = [r for r in a.rows if r.yi is not None and r.vi is not None]
     a.excluded += [r for r in a.rows if r.yi is None or r.vi is None]
@@ -131,7 +165,7 @@ def finish(a: OutcomeAnalysis) -> OutcomeAnalysis:
     if not usable:
         return a
     labels = [r.label for r in usable]
-    a.pool = pooling.pool([r.yi for r in usable], [r.vi for r in usable], labels)
+    a.pool = pooling.pool([r.yi for r in usable], [r.vi for r in usable], labels, settings=settings)
     if a.pool.pooled and a.pool.random is not None:
         for r, w in zip(usable, a.pool.random.weights, strict=True):
             r.weight = 100 * w

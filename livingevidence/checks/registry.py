@@ -364,6 +364,12 @@ _TOPIC = _rules(
         "move the counts to the table counts_from names, or empty counts_from in outcomes.csv",
     ),
     (
+        "analysis-settings",
+        "The descriptor's analysis settings name methods the pooling knows: tau2_method REML, PM or DL; ci_method "
+        "hksj-adhoc, hksj or wald; pi_type metafor or riley.",
+        'fix the value in datapackage.json\'s "analysis" (see docs/methods.md for what each method does)',
+    ),
+    (
         "label-duplicate-pool",
         "A pool_as name is used by one coded field only.",
         "give the values of different fields different pool_as names",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import fields
 
 from livingevidence.checks.context import Check, Context, check, fmt
+from livingevidence.checks.registry import problem
 from livingevidence.model import ROW_TYPES
 from livingevidence.report import Problem
 from livingevidence.vocabulary import MEASURES_BY_KIND, RATIO_MEASURES
@@ -182,6 +183,37 @@ def labels(ctx: Context) -> Iterator[Problem]:
                 field_name,
                 f"'{value}' has no label in labels.csv; pages show it as '{str(value).replace('-', ' ')}'",
                 f"add the row '{table},{field_name},{value},<words>' to labels.csv",
+            )
+
+
+@check(CHECKS, "analysis-settings")
+def analysis_settings(ctx: Context) -> Iterator[Problem]:
+    """The descriptor's "analysis" property names methods the pooling knows."""
+    import json
+
+    from livingevidence.analysis.pooling.settings import CI_METHODS, PI_TYPES, TAU2_METHODS
+
+    text = (ctx.loaded.base / ctx.loaded.descriptor_file).read_text(encoding="utf-8")
+    analysis = json.loads(text).get("analysis")
+    if analysis is None:
+        return
+    known = {"tau2_method": TAU2_METHODS, "ci_method": CI_METHODS, "pi_type": PI_TYPES}
+    if not isinstance(analysis, dict):
+        yield problem("analysis-settings", ctx.loaded.descriptor_file, None, "analysis", "analysis is not an object")
+        return
+    for key, value in analysis.items():
+        line = next((i for i, row in enumerate(text.splitlines(), 1) if f'"{key}"' in row), None)
+        if key not in known:
+            yield problem(
+                "analysis-settings", ctx.loaded.descriptor_file, line, key, f"'{key}' is not an analysis setting"
+            )
+        elif value not in known[key]:
+            yield problem(
+                "analysis-settings",
+                ctx.loaded.descriptor_file,
+                line,
+                key,
+                f"'{value}' is not a {key} (use {', '.join(known[key])})",
             )
 
 

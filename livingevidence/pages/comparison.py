@@ -5,110 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from livingevidence.analysis.synthesis import ComparisonSynthesis, OutcomeAnalysis
-from livingevidence.charts import forest
 from livingevidence.model import Comparison, EvidencePackage
 from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, Table, link, page_href
-from livingevidence.pages.findings import effect_text, f3, main_analyses, result_of, sof_rows
+from livingevidence.pages.findings import effect_text, main_analyses, result_of, sof_rows
+from livingevidence.pages.forest_block import forest_block, heterogeneity_text
 from livingevidence.vocabulary import MEASURE_NAMES, NO_CRITERION
-
-
-def forest_block(
-    a: OutcomeAnalysis, data_href: str, intervention_short: str = "intervention", control_short: str = "control"
-) -> dict[str, Any]:
-    """Forest plot spec, its text version and table."""
-    rows = []
-    for r in a.rows:
-        rows.append(
-            {
-                "label": r.label,
-                "kind": "study",
-                "estimate": r.estimate,
-                "ci_low": r.ci_low,
-                "ci_high": r.ci_high,
-                "weight": None if r.weight is None else round(r.weight, 1),
-                "text": effect_text(a.measure, r.estimate, r.ci_low, r.ci_high).split(" ", 1)[1],
-            }
-        )
-    s = a.summary()
-    if s:
-        rows.append(
-            {
-                "label": "Random effects (REML, HKSJ)",
-                "kind": "pooled",
-                "estimate": s["estimate"],
-                "ci_low": s["ci_low"],
-                "ci_high": s["ci_high"],
-                "weight": None,
-                "text": effect_text(a.measure, s["estimate"], s["ci_low"], s["ci_high"]).split(" ", 1)[1],
-            }
-        )
-        if s["prediction_low"] is not None:
-            rows.append(
-                {
-                    "label": "95% prediction interval",
-                    "kind": "prediction",
-                    "estimate": s["estimate"],
-                    "ci_low": s["prediction_low"],
-                    "ci_high": s["prediction_high"],
-                    "weight": None,
-                    "text": f"{f3(s['prediction_low'])} to {f3(s['prediction_high'])}",
-                }
-            )
-    spec = forest.spec(
-        rows,
-        title=a.title,
-        measure=a.measure,
-        log_scale=a.log_scale,
-        lower_is_better=None if a.higher_is_better is None else not a.higher_is_better,
-        intervention=intervention_short,
-        control=control_short,
-        unit=a.unit or "",
-    )
-    sentences = []
-    for r in a.rows:
-        w = f", weight {r.weight:.0f}%" if r.weight is not None else ""
-        ev = f" ({r.events})" if r.events else ""
-        sentences.append(f"{r.label}{ev}: {effect_text(a.measure, r.estimate, r.ci_low, r.ci_high)}{w}.")
-    if s:
-        sentences.append(
-            f"Pooled (random effects): {effect_text(a.measure, s['estimate'], s['ci_low'], s['ci_high'])}."
-        )
-        if s["prediction_low"] is not None:
-            sentences.append(f"95% prediction interval {f3(s['prediction_low'])} to {f3(s['prediction_high'])}.")
-    table = Table(
-        ["Row", "Estimate", "95% CI", "Weight (%)"],
-        [
-            [
-                x["label"],
-                f3(x["estimate"]),
-                f"{f3(x['ci_low'])} to {f3(x['ci_high'])}",
-                "" if x["weight"] is None else f"{x['weight']:.1f}",
-            ]
-            for x in rows
-        ],
-    )
-    description = forest.describe(rows) if hasattr(forest, "describe") else " ".join(sentences)
-    return {"spec": spec, "description": description, "data_href": data_href, "table": table, "sentences": sentences}
-
-
-def heterogeneity_text(a: OutcomeAnalysis) -> str:
-    """Heterogeneity and the common-effect sensitivity line, in words."""
-    s = a.summary()
-    if not s:
-        return "Nothing was pooled, so heterogeneity is not estimated."
-    pi = (
-        f" 95% prediction interval {f3(s['prediction_low'])} to {f3(s['prediction_high'])}."
-        if s["prediction_low"] is not None
-        else " No prediction interval with fewer than 3 studies."
-    )
-    return (
-        f"Heterogeneity: tau² = {s['tau2']:.4f} (95% CI {s['tau2_ci'][0]:.4f} to {s['tau2_ci'][1]:.4f}), "
-        f"I² = {s['i2']:.1f}% (95% CI {s['i2_ci'][0]:.1f}% to {s['i2_ci'][1]:.1f}%), "
-        f"Q = {s['q']:.2f} on {s['q_df']} df, "
-        f"p = {s['q_p']:.3f}.{pi} Common-effect (inverse-variance) sensitivity analysis: "
-        f"{effect_text(a.measure, s['common_estimate'], s['common_ci_low'], s['common_ci_high'])}."
-    )
 
 
 def _other_measures(syn: ComparisonSynthesis, a: OutcomeAnalysis) -> str:

@@ -12,26 +12,22 @@ from typing import Any
 
 from livingevidence.analysis.synthesis import ComparisonSynthesis, OutcomeAnalysis
 from livingevidence.model import EvidencePackage, Outcome
+from livingevidence.numbers import format_effect, format_estimate
 from livingevidence.pages.render import NOT_REPORTED
+from livingevidence.vocabulary import is_ratio
 
 # GRADE plain-language wording by certainty (Santesso et al. 2020 informative statements).
 CERTAINTY_VERB = {"high": "", "moderate": "probably ", "low": "may ", "very-low": None}
 
 
-def f3(x: float | None) -> str:
-    """Effect sizes to two decimals (three below 0.1 so small risk differences stay readable)."""
-    if x is None:
-        return NOT_REPORTED
-    return f"{x:.3f}" if abs(x) < 0.1 else f"{x:.2f}"
+def num(x: float | None, measure: str) -> str:
+    """An estimate or bound printed by magnitude (ratios clamped at <0.01 and >100; never '0.000')."""
+    return format_estimate(x, ratio=is_ratio(measure))
 
 
 def effect_text(measure: str, est: float | None, lo: float | None, hi: float | None) -> str:
-    """'RR 2.24 (95% CI 0.42 to 12.01)'."""
-    if est is None:
-        return NOT_REPORTED
-    if lo is None or hi is None:
-        return f"{measure} {f3(est)} (CI not reported)"
-    return f"{measure} {f3(est)} (95% CI {f3(lo)} to {f3(hi)})"
+    """'RR 2.24 (95% CI 0.42 to 12.0)'."""
+    return format_effect(measure, est, lo, hi, ratio=is_ratio(measure))
 
 
 def result_of(a: OutcomeAnalysis) -> tuple[float | None, float | None, float | None, str]:

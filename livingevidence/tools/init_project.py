@@ -107,6 +107,8 @@ def _descriptor(title: str, maintainers: str, created: str) -> dict:
             "scope": {"population": "", "interventions": "", "outcomes": "", "designs": ""},
             "maintainers": [maintainers],
         },
+        # How pooled numbers are computed (see docs/methods.md); a change here changes every pooled result.
+        "analysis": {"tau2_method": "REML", "ci_method": "hksj-adhoc", "pi_type": "metafor"},
         "resources": [tables[name] for name in DEFAULT_TABLES],
     }
 

@@ -756,6 +756,7 @@ def _descriptor(n_studies: int, seed: int) -> dict:
             "scope": {"population": "Fictional patients with advanced disease after first-line therapy"},
             "maintainers": ["Synthetic generator"],
         },
+        "analysis": {"tau2_method": "REML", "ci_method": "hksj-adhoc", "pi_type": "metafor"},
         "resources": list(tables.values()),
     }
 
