@@ -37,14 +37,10 @@ from hypothesis import strategies as st
 from livingevidence import paths
 from livingevidence.checks import validate_package
 from livingevidence.checks.registry import MAX_PROBLEMS_PER_RULE, ProblemList, problem
-from livingevidence.checks.structure import (
-    CONTROL_CHARACTERS,
-    _CellCache,
-    _lines,
-    _parse_csv,
-    _Resource,
-    load_package,
-)
+from livingevidence.checks.structure import load_package
+from livingevidence.checks.structure.cells import _CellCache
+from livingevidence.checks.structure.csvfile import _lines, _parse_csv
+from livingevidence.checks.structure.limits import CONTROL_CHARACTERS, _Resource
 
 VALID = Path(__file__).resolve().parent / "fixtures" / "valid"
 DESCRIPTOR = json.loads((paths.DATAPACKAGE_DIR / "datapackage.json").read_text(encoding="utf-8"))

@@ -20,7 +20,7 @@ import pytest
 from livingevidence import paths
 from livingevidence.checks import validate_package
 from livingevidence.checks.registry import MAX_PROBLEMS_PER_RULE
-from livingevidence.checks.structure import (
+from livingevidence.checks.structure.limits import (
     MAX_CELL_CHARS,
     MAX_DESCRIPTOR_BYTES,
     MAX_JSON_DEPTH,

@@ -18,11 +18,11 @@ CHECKS_DIR = Path(__file__).resolve().parent.parent / "livingevidence" / "checks
 def _emitted_rule_ids() -> set[str]:
     """Rule ids passed as string literals to problem(...), ctx.problem(...) or @check(...) in the checks' code,
     plus the ids of the constraint mapping (emitted through a variable)."""
-    from livingevidence.checks.structure import CONSTRAINT_RULES
+    from livingevidence.checks.structure.limits import CONSTRAINT_RULES
 
     ids: set[str] = set(CONSTRAINT_RULES.values())
     # The release history's checks live with the release code (they emit the releases-* rules).
-    for path in [*CHECKS_DIR.glob("*.py"), CHECKS_DIR.parent / "release" / "history_schema.py"]:
+    for path in [*CHECKS_DIR.rglob("*.py"), CHECKS_DIR.parent / "release" / "history_schema.py"]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
