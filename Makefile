@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 ENGINE ?= mkdocs
+# PROJECT=DIR works on another summary's project folder (build.py --project DIR); default: this repository.
+PROJECT ?=
+PROJECT_ARG := $(if $(PROJECT),--project $(PROJECT))
 # $(or ...) would split a default of 100,1000,5000 at its commas: a plain default instead.
 SIZES  ?= 100,1000,5000
 export PYTHONHASHSEED := 0
@@ -23,7 +26,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 install: $(VENV)/.installed ## create .venv and install the pinned dependencies
 
 site: $(VENV)/.installed $(if $(filter zensical,$(ENGINE)),$(VENV)/.zensical) ## install, validate and build site/ (ENGINE=mkdocs|zensical)
-	$(PY) build.py build --engine $(ENGINE)
+	$(PY) build.py build --engine $(ENGINE) $(PROJECT_ARG)
 
 $(VENV)/.zensical: $(VENV)/.installed requirements-zensical.txt
 	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-zensical.txt
@@ -39,20 +42,20 @@ bench: $(VENV)/.installed $(VENV)/.zensical ## benchmark 100/1,000/5,000 synthet
 	$(PY) build.py bench --sizes $(SIZES) $(if $(wildcard .build/tools/lighthouse/node_modules/.bin/lighthouse),--lighthouse)
 
 validate: $(VENV)/.installed ## check the data package (errors name file, row, field, rule)
-	$(PY) build.py validate
+	$(PY) build.py validate $(PROJECT_ARG)
 
 serve: $(VENV)/.installed ## build and serve on http://127.0.0.1:8000, rebuilding when data changes
-	$(PY) build.py serve
+	$(PY) build.py serve $(PROJECT_ARG)
 
 test: $(VENV)/.installed ## run the whole test suite (unit, golden, property, browser)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 release-check: $(VENV)/.installed ## does the data version bump match the changes since main? (BASE=ref to compare)
-	$(PY) build.py release-check $(if $(BASE),--base $(BASE))
+	$(PY) build.py release-check $(PROJECT_ARG) $(if $(BASE),--base $(BASE))
 
 deploy: $(VENV)/.installed ## commit this data version as a snapshot to the local gh-pages branch (never rewrites one)
-	$(PY) build.py deploy
+	$(PY) build.py deploy $(PROJECT_ARG) $(if $(PUSH),--push)
 
 test-fast: $(VENV)/.installed ## the tests that need no browser
 	$(PY) -m pytest -m "not browser"

@@ -65,17 +65,20 @@ def test_imported_sheet_pools_as_metafor(project: Path, sheet: str) -> None:
     analyses = {a.key: a for s in synthesise_all(package, workers=1).values() for a in s.analyses}
     key, _kind = CASES[sheet]
     pooled = analyses[key].pool.random
-    ref = REFERENCE[sheet]["knha"]
+    ref = REFERENCE[sheet]["adhoc"]  # the default CI method: HKSJ with the ad hoc correction
     assert analyses[key].k == ref["k"]
     for ours, theirs in (
         (pooled.estimate, ref["estimate"]),
+        (pooled.se, ref["se"]),
+        (pooled.ci_low, ref["ci_low"]),
+        (pooled.ci_high, ref["ci_high"]),
         (pooled.tau2, ref["tau2"]),
         (pooled.i2, ref["i2"]),
         (pooled.q, ref["q"]),
         (pooled.tau2_ci_low, ref["tau2_ci"][0]),
         (pooled.tau2_ci_high, ref["tau2_ci"][1]),
     ):
-        assert ours == pytest.approx(theirs, rel=1e-4, abs=1e-8)
+        assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-10)
 
 
 @pytest.mark.parametrize("sheet", list(CASES))

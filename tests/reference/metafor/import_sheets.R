@@ -7,7 +7,8 @@ library(jsonlite)
 fit <- function(yi, vi) {
   out <- list()
   for (test in c("z", "knha", "adhoc")) {
-    m <- rma(yi, vi, method = "REML", test = test)
+    # metafor stops REML at a change of 1e-5 by default; the tighter threshold gives the exact maximum.
+    m <- rma(yi, vi, method = "REML", test = test, control = list(threshold = 1e-12, maxiter = 1000))
     ci <- confint(m, control = list(tol = 1e-12))  # uniroot tolerance: the default (1e-4) is coarser than the test
     out[[test]] <- list(estimate = m$b[1], se = m$se, ci_low = m$ci.lb, ci_high = m$ci.ub,
       tau2 = m$tau2, i2 = m$I2, h2 = m$H2, q = m$QE, q_p = m$QEp, k = m$k,
