@@ -276,6 +276,25 @@ class Comparison:
     question: str
     parent_comparison_id: str | None
     order: int
+    subgroup_by: str | None  # a population attribute whose levels split the analyses (an effect modifier)
+    main_level: str | None  # the level the main analysis keeps (None: pool across the levels)
+    headline_outcomes: str | None  # outcome ids, ';'-separated: the answer on the first screen
+    note: str | None
+
+    @property
+    def headlines(self) -> list[str]:
+        """The headline outcome ids, in the order given."""
+        return [o.strip() for o in (self.headline_outcomes or "").split(";") if o.strip()]
+
+
+@dataclass(frozen=True)
+class PopulationAttribute:
+    """A fact about a population that may modify an effect (prior exposure, line of therapy), as printed."""
+
+    population_id: str
+    attribute: str
+    value: str
+    source: str
     note: str | None
 
 
@@ -399,6 +418,7 @@ ROW_TYPES: dict[str, type] = {
     "arms": Arm,
     "populations": Population,
     "population_arms": PopulationArm,
+    "population_attributes": PopulationAttribute,
     "baseline": Baseline,
     "survival": Survival,
     "landmarks": Landmark,
@@ -481,6 +501,11 @@ class EvidencePackage:
     def arm_n(self) -> dict[tuple[str, str], int]:
         """(population_id, arm_id) -> n, for the arms whose size is known."""
         return {(pa.population_id, pa.arm_id): pa.n for pa in self.tables["population_arms"] if pa.n is not None}
+
+    @cached_property
+    def population_attributes(self) -> dict[tuple[str, str], str]:
+        """(population_id, attribute) -> value."""
+        return {(a.population_id, a.attribute): a.value for a in self.tables["population_attributes"]}
 
     @cached_property
     def population_arms(self) -> set[tuple[str, str]]:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from livingevidence.analysis import pooling, study_effects
-from livingevidence.analysis.selection import Contrast, Exclusion, choose_contrasts
+from livingevidence.analysis.selection import Contrast, Exclusion, Selection
 from livingevidence.analysis.synthesis_model import OutcomeAnalysis, StudyRow, finish, settings_of
 from livingevidence.model import EvidencePackage, Outcome
 from livingevidence.vocabulary import MEASURE_NAMES, MEASURES_BY_KIND, NO_CRITERION, is_ratio
@@ -82,10 +82,9 @@ def _patients(contrasts: list[Contrast]) -> int:
     return sum(c.n_intervention + c.n_control for c in contrasts)
 
 
-def reported_analyses(
-    package: EvidencePackage, cid: str, outcome: Outcome, exclusions: list[Exclusion]
-) -> list[OutcomeAnalysis]:
+def reported_analyses(sel: Selection, outcome: Outcome, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
     """Pools of printed contrasts (effects.csv) of one outcome: per definition, measure and adjustment."""
+    package = sel.package
     voc = package.vocabulary
     rows = (e for e in package.rows("effects") if e.measure != "test" and e.estimate is not None)
     index = _index(
@@ -112,7 +111,7 @@ def reported_analyses(
                 def find(p, i, c, key=key):
                     return index.get((p.population_id, *key, i.arm_id, c.arm_id))
 
-                contrasts, excl = choose_contrasts(package, cid, lambda p, i, c, f=find: f(p, i, c) is not None)
+                contrasts, excl = sel.choose(lambda p, i, c, f=find: f(p, i, c) is not None)
                 if not contrasts:
                     continue
                 exclusions += [x for x in excl if x.population is not None]
@@ -164,14 +163,13 @@ def _measures(outcome: Outcome) -> list[str]:
 
 
 def _count_pools(
-    package: EvidencePackage,
-    cid: str,
+    sel: Selection,
     outcome: Outcome,
     get: Callable[[Any, Any], tuple[int, int] | None],
     exclusions: list[Exclusion] | None,
 ) -> Iterator[tuple[str, list[Contrast], list[StudyRow], CountLine]]:
     """(measure, contrasts, rows, (control risk, 2x2 tables)) for each measure of a binary outcome's counts."""
-    contrasts, excl = choose_contrasts(package, cid, lambda p, i, c: get(p, i) is not None and get(p, c) is not None)
+    contrasts, excl = sel.choose(lambda p, i, c: get(p, i) is not None and get(p, c) is not None)
     if not contrasts:
         return
     if exclusions is not None:
@@ -227,10 +225,9 @@ def _count_analysis(
     return a
 
 
-def response_analyses(
-    package: EvidencePackage, cid: str, outcome: Outcome, exclusions: list[Exclusion]
-) -> list[OutcomeAnalysis]:
+def response_analyses(sel: Selection, outcome: Outcome, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
     """RR/OR/RD of objective response (CR+PR) or disease control (CR+PR+SD) per response criterion."""
+    package = sel.package
     voc = package.vocabulary
     resp = _index(
         package,
@@ -247,7 +244,7 @@ def response_analyses(
             events = None if r is None else (r.orr_events if orr else r.dcr_events)
             return None if events is None else (events, r.n_evaluable)
 
-        for measure, contrasts, rows, line in _count_pools(package, cid, outcome, get, exclusions):
+        for measure, contrasts, rows, line in _count_pools(sel, outcome, get, exclusions):
             names = (
                 f"{outcome.outcome_id.lower()}-{_slug(group)}-{measure.lower()}",
                 f"{outcome.label} ({group}): {MEASURE_NAMES[measure]}",
@@ -261,8 +258,9 @@ def _norm_term(term: str) -> str:
     return re.sub(r"[\u2010-\u2015\-]+", "-", term.strip().lower())
 
 
-def adverse_event_analyses(package: EvidencePackage, cid: str, outcome: Outcome) -> list[OutcomeAnalysis]:
+def adverse_event_analyses(sel: Selection, outcome: Outcome) -> list[OutcomeAnalysis]:
     """One analysis per adverse-event term and grade band (terms match after normalising case and dashes)."""
+    package = sel.package
     voc = package.vocabulary
     aes = (a for a in package.rows("adverse_events") if a.arm_id and a.events is not None)
     index = _index(
@@ -281,7 +279,7 @@ def adverse_event_analyses(package: EvidencePackage, cid: str, outcome: Outcome)
             return None if row is None else (row.events, row.n_at_risk)
 
         printed = None
-        for measure, contrasts, rows, line in _count_pools(package, cid, outcome, get, None):
+        for measure, contrasts, rows, line in _count_pools(sel, outcome, get, None):
             first = contrasts[0]
             printed = printed or index[(first.population.population_id, first.intervention.arm_id, term, band)].term
             slug = re.sub(r"[^a-z0-9]+", "-", f"{outcome.outcome_id.lower()}-{term}-{band}").strip("-")
@@ -293,10 +291,9 @@ def adverse_event_analyses(package: EvidencePackage, cid: str, outcome: Outcome)
     return out
 
 
-def binary_table_analyses(
-    package: EvidencePackage, cid: str, outcome: Outcome, exclusions: list[Exclusion]
-) -> list[OutcomeAnalysis]:
+def binary_table_analyses(sel: Selection, outcome: Outcome, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
     """RR/OR/RD of a binary outcome's arm-level counts in binary_outcomes.csv."""
+    package = sel.package
     rows = (b for b in package.rows("binary_outcomes") if b.events is not None and b.n)
     index = _index(package, "binary_outcomes", rows, lambda b: (b.population_id, b.arm_id, b.outcome))
 
@@ -318,14 +315,13 @@ def binary_table_analyses(
             study_rows,
             line,
         )
-        for measure, contrasts, study_rows, line in _count_pools(package, cid, outcome, get, exclusions)
+        for measure, contrasts, study_rows, line in _count_pools(sel, outcome, get, exclusions)
     ]
 
 
-def continuous_analyses(
-    package: EvidencePackage, cid: str, outcome: Outcome, exclusions: list[Exclusion]
-) -> list[OutcomeAnalysis]:
+def continuous_analyses(sel: Selection, outcome: Outcome, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
     """MD, SMD and ROM of arm-level means, SDs and sizes (continuous_outcomes.csv), per definition."""
+    package = sel.package
     voc = package.vocabulary
     usable = (r for r in package.rows("continuous_outcomes") if None not in (r.mean, r.sd, r.n) and r.sd > 0 and r.n)
     index = _index(
@@ -348,9 +344,7 @@ def continuous_analyses(
         def get(p, arm, group=group):
             return index.get((p.population_id, arm.arm_id, outcome.outcome_id, group))
 
-        contrasts, excl = choose_contrasts(
-            package, cid, lambda p, i, c: get(p, i) is not None and get(p, c) is not None
-        )
+        contrasts, excl = sel.choose(lambda p, i, c: get(p, i) is not None and get(p, c) is not None)
         if not contrasts:
             continue
         exclusions += [x for x in excl if x.population is not None]

@@ -108,14 +108,34 @@ def related_single_arm_studies(package: EvidencePackage, comparison_id: str) -> 
     return out
 
 
+#: A population filter: the reason a population stays out of an analysis, or None to keep it.
+Keep = Callable[[Population], str | None]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which populations of a comparison an analysis may use: the comparison, and an optional filter (the
+    comparison's effect modifier keeps its main level only; see synthesis.py)."""
+
+    package: EvidencePackage
+    comparison_id: str
+    keep: Keep | None = None
+
+    def choose(self, reports: Callable[[Population, Arm, Arm], bool]) -> tuple[list[Contrast], list[Exclusion]]:
+        """choose_contrasts for this comparison, with this selection's filter."""
+        return choose_contrasts(self.package, self.comparison_id, reports, keep=self.keep)
+
+
 def choose_contrasts(
     package: EvidencePackage,
     comparison_id: str,
     reports: Callable[[Population, Arm, Arm], bool],
+    keep: Keep | None = None,
 ) -> tuple[list[Contrast], list[Exclusion]]:
     """Pick, per study, the populations whose patients may be pooled for an outcome.
 
-    `reports(population, intervention_arm, control_arm)` says whether the population reports the outcome.
+    `reports(population, intervention_arm, control_arm)` says whether the population reports the outcome;
+    `keep(population)`, when given, names the reason a chosen population is left out (an effect modifier).
     """
     chosen: list[Contrast] = []
     excluded: list[Exclusion] = []
@@ -143,6 +163,10 @@ def choose_contrasts(
                 if p not in use:
                     excluded.append(Exclusion(study, p, why))
             for p in use:
+                reason = keep(p) if keep is not None else None
+                if reason is not None:
+                    excluded.append(Exclusion(study, p, reason))
+                    continue
                 chosen.append(
                     Contrast(
                         study=study,

@@ -14,9 +14,9 @@ import multiprocessing
 import os
 from typing import Any
 
+from livingevidence.analysis import modifiers, pooling
 from livingevidence.analysis import outcome_analyses as build
-from livingevidence.analysis import pooling
-from livingevidence.analysis.selection import Exclusion, choose_contrasts, related_single_arm_studies
+from livingevidence.analysis.selection import Exclusion, Selection, related_single_arm_studies
 from livingevidence.analysis.synthesis_model import ComparisonSynthesis, OutcomeAnalysis, StudyRow, settings_of
 from livingevidence.model import EvidencePackage, Outcome
 
@@ -114,33 +114,40 @@ def synthesise_all(package: EvidencePackage, workers: int | None = None) -> dict
     return dict(zip(ids, results, strict=True))
 
 
-def _outcome_analyses(
-    package: EvidencePackage, cid: str, outcome: Outcome, exclusions: list[Exclusion]
-) -> list[OutcomeAnalysis]:
+def _outcome_analyses(sel: Selection, outcome: Outcome, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
     """Every analysis of one outcome: printed contrasts first, then those computed from arm-level data."""
-    out = build.reported_analyses(package, cid, outcome, exclusions)
+    out = build.reported_analyses(sel, outcome, exclusions)
     if outcome.kind == "binary":
         if outcome.counts_from in ("response:orr", "response:dcr"):
-            out += build.response_analyses(package, cid, outcome, exclusions)
+            out += build.response_analyses(sel, outcome, exclusions)
         elif outcome.counts_from == "adverse_events":
-            out += build.adverse_event_analyses(package, cid, outcome)
+            out += build.adverse_event_analyses(sel, outcome)
         else:
-            out += build.binary_table_analyses(package, cid, outcome, exclusions)
+            out += build.binary_table_analyses(sel, outcome, exclusions)
     elif outcome.kind == "continuous":
-        out += build.continuous_analyses(package, cid, outcome, exclusions)
+        out += build.continuous_analyses(sel, outcome, exclusions)
     return out
 
 
+def _all_outcomes(sel: Selection, exclusions: list[Exclusion]) -> list[OutcomeAnalysis]:
+    return [a for o in sel.package.vocabulary.outcomes.values() for a in _outcome_analyses(sel, o, exclusions)]
+
+
 def synthesise(package: EvidencePackage, comparison_id: str) -> ComparisonSynthesis:
-    """All analyses of one comparison, outcome by outcome in the vocabulary's order."""
+    """All analyses of one comparison, outcome by outcome in the vocabulary's order.
+
+    A comparison with an effect modifier (subgroup_by, main_level) keeps the main level in its main analyses
+    and gets each analysis split by level beside it (modifiers.py).
+    """
+    comparison = package.comparisons[comparison_id]
+    sel = Selection(package, comparison_id, modifiers.main_filter(package, comparison))
     exclusions: list[Exclusion] = list(related_single_arm_studies(package, comparison_id))
-    analyses: list[OutcomeAnalysis] = []
-    for outcome in package.vocabulary.outcomes.values():
-        analyses += _outcome_analyses(package, comparison_id, outcome, exclusions)
+    analyses = _all_outcomes(sel, exclusions)
+    if comparison.subgroup_by:
+        every = _all_outcomes(Selection(package, comparison_id), []) if sel.keep is not None else analyses
+        modifiers.add_subgroups(package, comparison, analyses, every)
     _add_sensitivity(package, analyses)
-    contributing, excl = choose_contrasts(
-        package,
-        comparison_id,
+    contributing, excl = sel.choose(
         lambda p, i, c: {(p.population_id, i.arm_id), (p.population_id, c.arm_id)} <= package.population_arms,
     )
     seen = set()

@@ -57,6 +57,8 @@ class OutcomeAnalysis:
     term: str | None = None  # the normalised adverse-event term of a per-term analysis
     # Mantel-Haenszel (and, for ORs, Peto) common-effect lines of count outcomes (pooling.mantel_haenszel).
     common_counts: list[pooling.MantelHaenszelResult] = field(default_factory=list)
+    # The analysis split by the comparison's effect modifier (analysis/modifiers.py), when it spans levels.
+    subgroups: Any = None
 
     @property
     def k(self) -> int:
@@ -127,6 +129,7 @@ class OutcomeAnalysis:
             "notes": self.notes,
             "unit": self.unit,
             "common_counts": [m.to_dict() for m in self.common_counts],
+            "subgroups": self.subgroups.to_dict() if self.subgroups is not None else None,
         }
 
 

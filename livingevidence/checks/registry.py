@@ -364,6 +364,12 @@ _TOPIC = _rules(
         "move the counts to the table counts_from names, or empty counts_from in outcomes.csv",
     ),
     (
+        "comparison-declarations",
+        "A comparison's subgroup_by is an attribute of population_attributes.csv, its main_level one of that "
+        "attribute's values, and its headline_outcomes are outcome ids.",
+        "fix the id, or add the population attribute or outcome it names",
+    ),
+    (
         "analysis-settings",
         "The descriptor's analysis settings name methods the pooling knows: tau2_method REML, PM or DL; ci_method "
         "hksj-adhoc, hksj or wald; pi_type metafor or riley.",

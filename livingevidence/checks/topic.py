@@ -43,6 +43,8 @@ CODED_FIELDS = (
     ("response", "criterion"),
     ("adverse_events", "category"),
     ("adverse_events", "grade"),
+    ("population_attributes", "attribute"),
+    ("population_attributes", "value"),
 )
 
 
@@ -184,6 +186,46 @@ def labels(ctx: Context) -> Iterator[Problem]:
                 f"'{value}' has no label in labels.csv; pages show it as '{str(value).replace('-', ' ')}'",
                 f"add the row '{table},{field_name},{value},<words>' to labels.csv",
             )
+
+
+@check(CHECKS, "comparison-declarations")
+def comparison_declarations(ctx: Context) -> Iterator[Problem]:
+    """A comparison's effect modifier, its main level and its headline outcomes exist in the package."""
+    levels: dict[object, set[object]] = {}
+    for rec in ctx.loaded.rows("population_attributes"):
+        levels.setdefault(rec.get("attribute"), set()).add(rec.get("value"))
+    outcomes = {o.get("outcome_id") for o in ctx.loaded.rows("outcomes")}
+    for rec in ctx.loaded.rows("comparisons"):
+        attribute, main = rec.get("subgroup_by"), rec.get("main_level")
+        if attribute is not None and attribute not in levels:
+            yield ctx.problem(
+                "comparison-declarations",
+                "comparisons",
+                rec,
+                "subgroup_by",
+                f"no population in population_attributes.csv has the attribute '{attribute}'",
+            )
+        elif main is not None and attribute is None:
+            yield ctx.problem(
+                "comparison-declarations", "comparisons", rec, "main_level", "main_level needs subgroup_by"
+            )
+        elif main is not None and main not in levels.get(attribute, ()):
+            yield ctx.problem(
+                "comparison-declarations",
+                "comparisons",
+                rec,
+                "main_level",
+                f"no population has '{main}' as its {attribute}",
+            )
+        for outcome in (o.strip() for o in rec.text("headline_outcomes").split(";") if o.strip()):
+            if outcome not in outcomes:
+                yield ctx.problem(
+                    "comparison-declarations",
+                    "comparisons",
+                    rec,
+                    "headline_outcomes",
+                    f"'{outcome}' is not an outcome_id of outcomes.csv",
+                )
 
 
 @check(CHECKS, "analysis-settings")

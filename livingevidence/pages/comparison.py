@@ -10,6 +10,7 @@ from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, Table, link, page_href
 from livingevidence.pages.findings import effect_text, main_analyses, result_of, sof_rows
 from livingevidence.pages.forest_block import forest_block, heterogeneity_text
+from livingevidence.pages.subgroups import subgroup_block
 from livingevidence.vocabulary import MEASURE_NAMES, NO_CRITERION
 
 
@@ -23,11 +24,17 @@ def _other_measures(syn: ComparisonSynthesis, a: OutcomeAnalysis) -> str:
     return "; ".join(f"{MEASURE_NAMES[o.measure]}: {effect_text(o.measure, *result_of(o)[:3])}" for o in others)
 
 
-def _section(syn: ComparisonSynthesis, a: OutcomeAnalysis, data_href: str, favours: tuple[str, str]) -> dict:
-    """One outcome's forest plot with its heterogeneity, notes and sensitivity tables."""
+def _section(
+    package: EvidencePackage, syn: ComparisonSynthesis, a: OutcomeAnalysis, data_href: str, favours: tuple[str, str]
+) -> dict:
+    """One outcome's forest plot with its heterogeneity, notes, subgroups and sensitivity tables."""
+    sub = subgroup_block(package, a, *favours)
+    if sub is not None:
+        sub["data_href"] = data_href
     return {
         "analysis": a,
         "forest": forest_block(a, data_href, *favours),
+        "subgroups": sub,
         "heterogeneity": heterogeneity_text(a),
         "other_measures": _other_measures(syn, a),
         "notes": a.notes + [f"{r.label}: {r.note}" for r in a.rows + a.excluded if r.note],
@@ -164,7 +171,7 @@ def comparison_page(
         sof_rows(package, syn, certainty, intervention),
         caption="Summary of findings",
     )
-    sections = [_section(syn, a, data_href, favours) for a in main_analyses(package, syn)]
+    sections = [_section(package, syn, a, data_href, favours) for a in main_analyses(package, syn)]
     medians_chart = chartblocks.medians_block(
         package, syn.medians, f"Medians: {comparison.title}", data_href, with_study=True
     )

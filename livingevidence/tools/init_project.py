@@ -31,6 +31,7 @@ DEFAULT_TABLES = (
     "arms",
     "populations",
     "population_arms",
+    "population_attributes",
     "outcomes",
     "labels",
     "comparisons",

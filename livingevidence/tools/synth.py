@@ -77,6 +77,9 @@ EXTRA_LABELS = (
     ("effects", "criterion", "Criterion A", "Criterion A (fictional)"),
     ("effects", "criterion", "Criterion B", "Criterion B (fictional)"),
     ("baseline", "characteristic", "ecog", "Performance status"),
+    ("population_attributes", "attribute", "prior-fictolimab", "Prior Fictolimab (fictional)"),
+    ("population_attributes", "value", "no", "no"),
+    ("population_attributes", "value", "yes", "yes"),
 )
 FICTIONAL = "Fictional data generated for benchmarking; no real study, paper or patient."
 
@@ -189,6 +192,8 @@ class _Generator:
             t.add(
                 "comparisons",
                 comparison_id=parent,
+                subgroup_by="prior-fictolimab",
+                headline_outcomes="OS;PFS",
                 title=f"Adding Fictolimab to {drug}-based therapy (fictional)",
                 question=f"Does adding Fictolimab to {drug}, with or without Procedure X, improve survival and "
                 "response? (fictional question for benchmarking)",
@@ -332,6 +337,14 @@ class _Generator:
             c2n = {a: n_all[a] - c1n[a] for a in arms}
             self._population(sid, f"{sid}-c1", "Cohort 1 (fictional)", "cohort", False, "prior-therapy", overall)
             self._population(sid, f"{sid}-c2", "Cohort 2 (fictional)", "cohort", False, "prior-therapy", overall)
+            for pid, level in ((f"{sid}-c1", "no"), (f"{sid}-c2", "yes")):
+                self.t.add(
+                    "population_attributes",
+                    population_id=pid,
+                    attribute="prior-fictolimab",
+                    value=level,
+                    source="Methods (fictional)",
+                )
             pops = [(overall, n_all), (f"{sid}-c1", c1n), (f"{sid}-c2", c2n)]
         elif pop_kind == "matched":
             unmatched = f"{sid}-unmatched"
