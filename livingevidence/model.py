@@ -370,6 +370,14 @@ class Label:
 
 
 @dataclass(frozen=True)
+class GlossaryTerm:
+    """A term of the topic (a criterion, a procedure, an abbreviation) and what it means, for the glossary."""
+
+    term: str
+    definition: str
+
+
+@dataclass(frozen=True)
 class ExtractionNote:
     note_id: str
     study_id: str
@@ -434,6 +442,7 @@ ROW_TYPES: dict[str, type] = {
     "continuous_outcomes": ContinuousOutcome,
     "outcomes": Outcome,
     "labels": Label,
+    "glossary": GlossaryTerm,
     "extraction_notes": ExtractionNote,
 }
 # Tables every summary has; any other table may be left out of a package (its rows are then empty).

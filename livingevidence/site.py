@@ -36,6 +36,8 @@ from livingevidence.model import EvidencePackage, PackageInfo
 from livingevidence.pages.common import Page, problems_by_study
 from livingevidence.pages.comparison import comparison_json, comparison_page, comparisons_index
 from livingevidence.pages.evidence_map import evidence_map
+from livingevidence.pages.glossary import glossary_page
+from livingevidence.pages.headline import key_findings
 from livingevidence.pages.indexes import api_index, data_pages, dump, home_page, regimen_pages, studies_index
 from livingevidence.pages.render import render
 from livingevidence.pages.study import GLOBAL_TABLES, study_page, study_rows
@@ -191,7 +193,10 @@ def generate(
         # itself (a missing label, an unread column) are for its maintainers and stay in `validate`.
         paper_slips = [w for w in report.warnings if RULES[w.rule].layer == 3]
         yield from data_pages(package, descriptor, paper_slips, rules, zip_name)
-        yield home_page(package, evidence_map(package, syntheses), rel_ctx.home_whats_new())
+        yield home_page(
+            package, evidence_map(package, syntheses), rel_ctx.home_whats_new(), key_findings(package, syntheses)
+        )
+        yield glossary_page(package)
         yield from rel_ctx.pages()
 
     for page in all_pages():

@@ -10,6 +10,7 @@ from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, Table, link, page_href
 from livingevidence.pages.findings import effect_text, main_analyses, result_of, sof_rows
 from livingevidence.pages.forest_block import forest_block, heterogeneity_text
+from livingevidence.pages.headline import answers
 from livingevidence.pages.subgroups import subgroup_block
 from livingevidence.vocabulary import MEASURE_NAMES, NO_CRITERION
 
@@ -172,6 +173,7 @@ def comparison_page(
         caption="Summary of findings",
     )
     sections = [_section(package, syn, a, data_href, favours) for a in main_analyses(package, syn)]
+    bottom_line = answers(package, comparison, syn, certainty, intervention)
     medians_chart = chartblocks.medians_block(
         package, syn.medians, f"Medians: {comparison.title}", data_href, with_study=True
     )
@@ -185,6 +187,7 @@ def comparison_page(
         contributing=contributing,
         excluded=excluded,
         sof=sof,
+        answers=bottom_line,
         sections=sections,
         term_tables=_term_tables(package, syn),
         definitions=_definitions(package),

@@ -25,7 +25,9 @@ def _scope(package: EvidencePackage) -> Table:
     return Table(["Element", "What the summary includes"], rows, caption="Scope")
 
 
-def home_page(package: EvidencePackage, evidence_map: Table, whats_new: Table) -> Page:
+def home_page(
+    package: EvidencePackage, evidence_map: Table, whats_new: Table, key_findings: list | None = None
+) -> Page:
     """The overview: the topic, scope, version, counts, evidence map and what changed."""
     counts = {
         "studies": len(package.studies),
@@ -43,6 +45,7 @@ def home_page(package: EvidencePackage, evidence_map: Table, whats_new: Table) -
             scope_table=_scope(package),
             evidence_map=evidence_map,
             whats_new=whats_new,
+            key_findings=key_findings or [],
             comparisons=list(package.comparisons.values()),
         ),
     )

@@ -165,6 +165,12 @@ def html_table(t: Any) -> Markup:
     return Markup("".join(parts))
 
 
+def _explain(text: Any) -> Markup:
+    from livingevidence.pages.glossary import explain
+
+    return explain(text)
+
+
 @cache
 def environment(overrides: tuple[str, ...] = ()) -> jinja2.Environment:
     """The page template environment: a project's own templates (``overrides``) first, then the generator's."""
@@ -187,6 +193,7 @@ def environment(overrides: tuple[str, ...] = ()) -> jinja2.Environment:
         pmid_url=pmid_url,
         tojson_attr=to_json,
         yaml_str=yaml_str,
+        explain=_explain,
     )
     env.globals.update(ci=ci, NOT_REPORTED=NOT_REPORTED, html_table=html_table)
     return env

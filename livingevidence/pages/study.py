@@ -20,6 +20,7 @@ GLOBAL_TABLES = {
     "certainty",
     "outcomes",
     "labels",
+    "glossary",
 }
 
 

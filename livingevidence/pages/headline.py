@@ -1,0 +1,97 @@
+"""The bottom line of a comparison: its headline outcomes' answers, first on its page and on the home page.
+
+A comparison names its headline outcomes (comparisons.csv ``headline_outcomes``; without them, its first
+outcome with a result). Each answer is the outcome's best-informed analysis in its default measure (most
+study populations, then patients; the unadjusted estimate first on a tie): the effect with its interval,
+how many study populations and patients it rests on, the certainty and one plain sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from livingevidence.analysis.synthesis import ComparisonSynthesis, OutcomeAnalysis
+from livingevidence.model import Comparison, EvidencePackage
+from livingevidence.pages.findings import effect_text, main_analyses, plain_statement, result_of
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One headline outcome's answer."""
+
+    outcome: str  # the outcome's label
+    effect: str  # 'HR 0.65 (95% CI 0.44 to 0.96)', or what is reported instead
+    basis: str  # '2 study populations, 288 patients; pooled'
+    certainty: str  # 'low', 'not assessed', ...
+    sentence: str
+    anchor: str  # the forest plot's id on the comparison page ('' when there is none)
+
+
+def _best(analyses: list[OutcomeAnalysis]) -> OutcomeAnalysis | None:
+    return max(analyses, key=lambda a: (a.k, a.patients, a.key.endswith("-unadjusted")), default=None)
+
+
+def answers(
+    package: EvidencePackage,
+    comparison: Comparison,
+    syn: ComparisonSynthesis,
+    certainty: dict[str, str],
+    intervention: str,
+) -> list[Answer]:
+    """The answers of a comparison's headline outcomes, in the order it names them."""
+    voc = package.vocabulary
+    shown = main_analyses(package, syn)
+    wanted = comparison.headlines or [a.outcome for a in shown[:1]]
+    out = []
+    for outcome_id in wanted:
+        outcome = voc.outcome(outcome_id)
+        if outcome is None:
+            continue
+        best = _best([a for a in shown if a.outcome == outcome_id])
+        if best is None:
+            out.append(
+                Answer(
+                    outcome.label,
+                    "no effect estimate",
+                    "no study population reports it as an effect",
+                    certainty.get(outcome_id, "not assessed"),
+                    f"No study of this comparison gives an effect estimate of {outcome.phrase} yet.",
+                    "",
+                )
+            )
+            continue
+        est, lo, hi, _how = result_of(best)
+        cert = certainty.get(outcome_id)
+        pooled = "pooled" if best.summary() else "not pooled"
+        basis = f"{best.k} study population{'s' if best.k != 1 else ''} ({best.patients} patients), {pooled}"
+        out.append(
+            Answer(
+                outcome.label,
+                effect_text(best.measure, est, lo, hi),
+                basis,
+                cert.replace("-", " ") if cert else "not assessed",
+                plain_statement(best, outcome, cert, intervention),
+                best.key,
+            )
+        )
+    return out
+
+
+def key_findings(package: EvidencePackage, syntheses: dict[str, ComparisonSynthesis]) -> list[dict[str, object]]:
+    """One line per comparison for the home page: its title, link and its first headline's answer."""
+    from livingevidence.pages.common import link, page_href
+
+    rows = []
+    for cid, comparison in package.comparisons.items():
+        certainty = {c.outcome: c.rating for c in package.rows("certainty") if c.comparison_id == cid}
+        pairs = [p for p in package.rows("comparison_pairs") if p.comparison_id == cid]
+        labels = list(dict.fromkeys(package.regimens[p.intervention_regimen_id].label for p in pairs))
+        intervention = labels[0] if len(labels) == 1 else "The intervention"
+        found = answers(package, comparison, syntheses[cid], certainty, intervention)
+        rows.append(
+            {
+                "link": link(page_href("index.md", f"comparisons/{cid}.md"), comparison.title),
+                "answers": found,
+            }
+        )
+    return rows
