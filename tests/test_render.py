@@ -10,17 +10,20 @@ from markupsafe import Markup
 from livingevidence.pages.common import Table
 from livingevidence.pages.render import html_table
 
-# The `table` macro of templates/partials/macros.j2 as it was before html_table, verbatim but for the
-# data-search-exclude attribute added since (tables stay out of the search index).
+# The `table` macro of templates/partials/macros.j2 as it was before html_table, verbatim but for what was
+# added since: the data-search-exclude attribute (tables stay out of the search index), the table's kind as a
+# class, and empty cells without a label (on phones they are hidden, not shown as a label without a value).
 REFERENCE_MACRO = """{% macro table(t) -%}
 <div class="le-table-wrap" markdown="0" data-search-exclude>
-<table class="le-table{% if t.sortable %} le-sortable{% endif %}"{% if t.id %} id="{{ t.id }}"{% endif %}>
+<table class="le-table{% if t.sortable %} le-sortable{% endif %}{% if t.kind %} le-{{ t.kind }}{% endif %}"\
+{% if t.id %} id="{{ t.id }}"{% endif %}>
 {% if t.caption %}<caption>{{ t.caption }}</caption>{% endif %}
 <thead><tr>{% for h in t.headers %}<th scope="col">{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>
 {% for row in t.rows %}
-<tr>{% for cell in row %}{% if loop.first %}<th scope="row">{{ cell }}</th>{% else %}\
-<td data-label="{{ t.headers[loop.index0] }}">{{ cell }}</td>{% endif %}{% endfor %}</tr>
+<tr>{% for cell in row %}{% if loop.first %}<th scope="row">{{ cell }}</th>{% elif cell in ("", None) %}\
+<td class="le-empty"></td>{% else %}<td data-label="{{ t.headers[loop.index0] }}">{{ cell }}</td>{% endif %}\
+{% endfor %}</tr>
 {% endfor %}
 </tbody>
 </table>
@@ -53,6 +56,7 @@ def tables(draw: st.DrawFn) -> Table:
         caption=draw(_text),
         sortable=draw(st.booleans()),
         id=draw(st.sampled_from(["", "t1"])),
+        kind=draw(st.sampled_from(["", "pairs"])),
     )
 
 

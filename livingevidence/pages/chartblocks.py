@@ -133,6 +133,20 @@ def response_blocks(package: EvidencePackage, response_rows: list, study_label: 
     return blocks
 
 
+#: Adverse-event terms drawn in a study's chart (the most frequent first); the table lists every term. A chart of
+#: every term of a large study was 20,000 px tall on a phone.
+CHART_TERMS = 12
+
+
+def _most_frequent_terms(rows: list[dict]) -> tuple[list[dict], int, int]:
+    """The rows of the CHART_TERMS terms with the highest percentage in any arm; (rows, shown, total terms)."""
+    top: dict[str, float] = {}
+    for r in rows:
+        top[r["term"]] = max(top.get(r["term"], 0.0), r["percent"])
+    keep = set(sorted(top, key=lambda t: (-top[t], t))[:CHART_TERMS])
+    return [r for r in rows if r["term"] in keep], len(keep), len(top)
+
+
 def adverse_events_block(package: EvidencePackage, ae_rows: list, title: str, data_href: str):
     """Adverse events side by side (per-arm rows with a count or a printed percentage)."""
     rows = []
@@ -161,6 +175,9 @@ def adverse_events_block(package: EvidencePackage, ae_rows: list, title: str, da
         )
     if not rows:
         return None
+    rows, shown, total = _most_frequent_terms(rows)
+    if shown < total:
+        title = f"{title}: the {shown} most frequent of {total} terms (all in the table below)"
     names = grade_names(package)
     spec = adverse_events.spec(rows, title=title, grade_names=names, **colour_scale(package))
     table = Table(

@@ -23,6 +23,8 @@ class Table:
     caption: str = ""
     sortable: bool = False
     id: str = ""
+    # "pairs" for item/value tables: on phones their cards need no column labels.
+    kind: str = ""
 
 
 @dataclass

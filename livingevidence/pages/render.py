@@ -147,6 +147,7 @@ def html_table(t: Any) -> Markup:
     parts = [
         '<div class="le-table-wrap" markdown="0" data-search-exclude>\n<table class="le-table',
         " le-sortable" if t.sortable else "",
+        f" le-{escape(t.kind)}" if getattr(t, "kind", "") else "",
         '"',
         f' id="{escape(t.id)}"' if t.id else "",
         ">\n",
@@ -159,7 +160,11 @@ def html_table(t: Any) -> Markup:
         parts.append("<tr>")
         if row:
             parts.append(f'<th scope="row">{escape(row[0])}</th>')
-            parts.extend(f"<td{attrs[i]}>{escape(row[i])}</td>" for i in range(1, len(row)))
+            # An empty cell gets no label: on phones it is hidden instead of showing a label without a value.
+            parts.extend(
+                f"<td{attrs[i]}>{escape(row[i])}</td>" if row[i] not in ("", None) else '<td class="le-empty"></td>'
+                for i in range(1, len(row))
+            )
         parts.append("</tr>\n")
     parts.append("</tbody>\n</table>\n</div>")
     return Markup("".join(parts))

@@ -25,10 +25,13 @@ GLOBAL_TABLES = {
 
 
 def citation_line(study: Study) -> str:
-    """Journal, year and pages as printed, 'not reported' for what is missing."""
-    parts = [study.journal or "Journal not reported", str(study.year) if study.year else "year not reported"]
+    """Journal, year and pages as printed, saying in one phrase what the source does not print."""
+    parts = [p for p in (study.journal, str(study.year) if study.year else None) if p]
     if study.pages:
         parts.append(f"pp. {study.pages}")
+    missing = [name for name, value in (("journal", study.journal), ("year", study.year)) if not value]
+    if missing:
+        parts.append(" and ".join(missing).capitalize() + " not reported")
     return ". ".join(parts) + "."
 
 
@@ -44,6 +47,7 @@ def _provenance(package: EvidencePackage, study: Study) -> Table:
             ["Note", tables.or_nr(study.note)],
         ],
         caption="Provenance",
+        kind="pairs",
     )
 
 
@@ -74,6 +78,7 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
         authors="; ".join(study.author_list) if study.authors else "Authors not reported",
         citation_line=citation_line(study),
         doi_href=doi_url(study.doi),
+        glance_table=tables.glance_table(package, study, by["effects"]),
         design_table=tables.design_table(package, study),
         arms_table=tables.arms_table(package, arms),
         populations_table=tables.populations_table(package, arms, package.populations_of(sid)),

@@ -68,7 +68,51 @@ def design_table(package: EvidencePackage, study: Study) -> Table:
         value = getattr(study, name)
         shown = names.code("studies", name, value) if name in CODED_STUDY_FIELDS else or_nr(value)
         rows.append([columns[name], shown])
-    return Table(["Item", "Value"], rows, caption="Design and setting")
+    return Table(["Item", "Value"], rows, caption="Design and setting", kind="pairs")
+
+
+def glance_table(package: EvidencePackage, study: Study, effects: list) -> Table:
+    """The study on one screen: design, size, arms, follow-up, what it reports and its printed main results."""
+    names = Names(package)
+    sid = study.study_id
+    arms = ", ".join(
+        f"{a.label} ({package.regimens[a.regimen_id].label}, n={package.max_arm_n.get(a.arm_id, '?')})"
+        for a in package.arms_of(sid)
+    )
+    reported = sorted(
+        {
+            (names.voc.outcome(r.outcome).phrase if names.voc.outcome(r.outcome) else r.outcome)
+            for t in ("survival", "effects", "binary_outcomes", "continuous_outcomes")
+            for r in package.by_study(t).get(sid, [])
+        }
+    )
+    if package.by_study("response").get(sid):
+        reported.append("tumour response")
+    if package.by_study("adverse_events").get(sid):
+        reported.append("adverse events")
+    rows = [
+        ["Design", names.code("studies", "design", study.design)],
+        ["Patients", str(package.patients(sid) or NOT_REPORTED)],
+        ["Arms", arms or NOT_REPORTED],
+        [
+            "Median follow-up",
+            f"{or_nr(study.follow_up_median_months)} months" if study.follow_up_median_months else NOT_REPORTED,
+        ],
+        ["Reports", ", ".join(reported) or "no results"],
+    ]
+    main = [e for e in effects if e.estimate is not None][:3]
+    if main:
+        rows.append(
+            [
+                "Main results as printed",
+                "; ".join(
+                    f"{names.outcome(e.outcome, e.criterion)} {e.measure} {fmt_num(e.estimate)} "
+                    f"({ci(e.ci_low, e.ci_high)}), {names.population(e.population_id)}"
+                    for e in main
+                ),
+            ]
+        )
+    return Table(["Item", "Value"], rows, caption="At a glance", kind="pairs")
 
 
 def arms_table(package: EvidencePackage, arms: list[Arm]) -> Table:
