@@ -48,6 +48,7 @@ def test_study_added_with_its_rows_counted(d: dict) -> None:
         "effects": 14,
         "extraction_notes": 17,
         "population_arms": 6,
+        "population_attributes": 6,
         "populations": 3,
         "prognostic_factors": 61,
         "response": 6,
@@ -83,11 +84,12 @@ def test_changed_value_row_by_row(d: dict) -> None:
 
 def test_pooled_results_that_moved(d: dict, versions: tuple[Path, Path]) -> None:
     moved = {(p["comparison_id"], p["analysis"]): p for p in d["pooled"]}
-    # One study became three: ORR (mRECIST) is now pooled, and its CI now includes 1.
+    # One study population became two (Ma et al.'s cohort with prior PD-1 exposure is a subgroup, not pooled):
+    # ORR (mRECIST) is now pooled, and its CI now includes 1.
     orr = moved[("add-pd1-to-regorafenib", "orr-mrecist-rr")]
     assert orr["status"] == "moved"
     assert orr["old"]["k"] == 1 and orr["old"]["pooled"] is False
-    assert orr["new"]["k"] == 3 and orr["new"]["pooled"] is True
+    assert orr["new"]["k"] == 2 and orr["new"]["pooled"] is True
     # The numbers are the ones the comparison pages show (the same synthesis on each version).
     for side, pkg in (("old", versions[0]), ("new", versions[1])):
         analysis = next(
@@ -97,8 +99,8 @@ def test_pooled_results_that_moved(d: dict, versions: tuple[Path, Path]) -> None
         assert orr[side]["estimate"] == pytest.approx(shown["estimate"], rel=1e-5)
         assert orr[side]["ci_low"] == pytest.approx(shown["ci_low"], rel=1e-5)
     assert orr["old"]["estimate"] == pytest.approx(1.909, abs=1e-3)
-    assert orr["new"]["estimate"] == pytest.approx(2.241, abs=1e-3)
-    assert orr["new"]["pi_low"] is not None and orr["new"]["pi_high"] is not None
+    assert orr["new"]["estimate"] == pytest.approx(3.079, abs=1e-3)
+    assert orr["new"]["pi_low"] is None  # two study populations: no prediction interval
     assert orr["significance_changed"] is True and orr["significant"] is False
     assert orr["direction_changed"] is False
     # A result whose estimate crossed 1.
@@ -200,3 +202,17 @@ def test_version_arithmetic() -> None:
     assert v.bump_to(Version.parse("1.4.0")) is None
     with pytest.raises(ValueError):
         Version.parse("1.02.0")
+
+
+def test_direction_changed_only_across_the_null_by_more_than_rounding() -> None:
+    from livingevidence.release.diff import _direction_changed
+
+    def r(est: float, lo: float, hi: float) -> dict:
+        return {"estimate": est, "ci_low": lo, "ci_high": hi}
+
+    assert not _direction_changed("RR", r(0.98, 0.5, 1.9), r(1.02, 0.52, 2.0))  # within rounding of the null
+    assert not _direction_changed("RR", r(0.98, 0.5, 1.9), r(1.004, 0.5, 1.9))
+    assert _direction_changed("RR", r(0.80, 0.6, 1.1), r(1.25, 0.9, 1.7))
+    assert not _direction_changed("RR", r(0.80, 0.6, 1.1), r(1.25, 0.6, 1.1))  # the interval did not move
+    assert _direction_changed("RD", r(-0.05, -0.1, 0.0), r(0.04, -0.02, 0.1))
+    assert not _direction_changed("RD", r(-0.003, -0.1, 0.1), r(0.003, -0.1, 0.1))

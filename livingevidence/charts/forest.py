@@ -395,8 +395,17 @@ def spec(
 def describe(rows: list[dict[str, Any]], measure: str = "") -> str:
     """One plain-language sentence saying what the chart shows (for aria-label and screen readers)."""
     kinds = [text(r.get("kind")) or "study" for r in rows]
-    n_studies = kinds.count("study")
-    sentence = f"Forest plot of {n_studies} {'study' if n_studies == 1 else 'studies'}"
+    study_rows = [r for r, k in zip(rows, kinds, strict=True) if k == "study"]
+    n_rows = len(study_rows)
+    # Rows may name their study ("study"): several populations of one study are counted apart from studies.
+    named = {text(r.get("study")) for r in study_rows if text(r.get("study"))}
+    n_studies = len(named) if len(named) and all(text(r.get("study")) for r in study_rows) else n_rows
+    if n_studies != n_rows:
+        sentence = (
+            f"Forest plot of {n_rows} study populations from {n_studies} {'study' if n_studies == 1 else 'studies'}"
+        )
+    else:
+        sentence = f"Forest plot of {n_rows} {'study' if n_rows == 1 else 'studies'}"
     if measure:
         sentence += f" ({MEASURE_NAMES.get(measure.upper(), measure).lower()})"
     pooled = [r for r, k in zip(rows, kinds, strict=True) if k in ("pooled", "common")]

@@ -25,7 +25,9 @@ def _row(label: str, kind: str, a: OutcomeAnalysis, est: Any, lo: Any, hi: Any, 
 
 
 def _rows(a: OutcomeAnalysis) -> list[dict[str, Any]]:
-    rows = [_row(r.label, "study", a, r.estimate, r.ci_low, r.ci_high, r.weight) for r in a.rows]
+    rows = [
+        {**_row(r.label, "study", a, r.estimate, r.ci_low, r.ci_high, r.weight), "study": r.study_id} for r in a.rows
+    ]
     s = a.summary()
     if s:
         rows.append(

@@ -33,7 +33,9 @@ def subgroup_block(
         name = _level_name(package, level)
         for lvl, r in sub.rows:
             if lvl == level:
-                rows.append(_row(f"{r.label} [{name}]", "study", a, r.estimate, r.ci_low, r.ci_high))
+                rows.append(
+                    {**_row(f"{r.label} [{name}]", "study", a, r.estimate, r.ci_low, r.ci_high), "study": r.study_id}
+                )
         s = pools[level]
         est, lo, hi = a.natural(s.estimate), a.natural(s.ci_low), a.natural(s.ci_high)
         label = f"Subtotal: {name} (k = {s.k})"

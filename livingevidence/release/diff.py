@@ -26,6 +26,7 @@ from typing import Any
 
 from livingevidence.release.semver import Bump, max_bump
 from livingevidence.safety import loads_strict, read_package_file
+from livingevidence.vocabulary import is_ratio
 
 SCHEMA_VERSION = 1
 # Tables without a primaryKey are matched on the natural key the validator checks for duplicates.
@@ -396,17 +397,47 @@ def _analysis_result(a: Any) -> dict[str, Any]:
     }
 
 
+#: Two bounds closer than this (on the log scale for ratios) read the same at two decimals: an interval that
+#: moved less has not moved.
+ROUNDING = 0.005
+#: An estimate this close to the null (log scale for ratios: about 0.95 to 1.05) is on neither side of it:
+#: RR 0.98 -> 1.02 is no change of direction a reader should be told about.
+NULL_BAND = {"ratio": 0.05, "difference": 0.01}
+
+
+def _scale(measure: str, x: float) -> float:
+    return math.log(x) if is_ratio(measure) and x > 0 else x
+
+
 def _side(measure: str, est: float | None) -> int | None:
+    """+1 or -1 for the side of the null an estimate is on; 0 when it is the null at printed precision."""
     if est is None:
         return None
-    null = 0.0 if measure == "RD" else 1.0
-    return 0 if abs(est - null) < EPS else (1 if est > null else -1)
+    d = _scale(measure, est)  # the null is 0 on the analysis scale (log of 1 for ratios)
+    band = NULL_BAND["ratio" if is_ratio(measure) else "difference"]
+    return 0 if abs(d) < band else (1 if d > 0 else -1)
+
+
+def _interval_moved(measure: str, r_old: dict[str, Any], r_new: dict[str, Any]) -> bool:
+    bounds = [(r_old.get(k), r_new.get(k)) for k in ("ci_low", "ci_high")]
+    if any(a is None or b is None for a, b in bounds):
+        return True
+    return any(abs(_scale(measure, a) - _scale(measure, b)) >= ROUNDING for a, b in bounds)
+
+
+def _direction_changed(measure: str, r_old: dict[str, Any] | None, r_new: dict[str, Any] | None) -> bool:
+    """The estimate crossed the null from beyond its band on one side to beyond it on the other (RR 0.98 ->
+    1.02 does not) and its interval moved by more than rounding."""
+    if not r_old or not r_new:
+        return False
+    so, sn = _side(measure, r_old.get("estimate")), _side(measure, r_new.get("estimate"))
+    return bool(so and sn and so != sn and _interval_moved(measure, r_old, r_new))
 
 
 def _significant(measure: str, r: dict[str, Any] | None) -> bool | None:
     if not r or r.get("ci_low") is None or r.get("ci_high") is None:
         return None
-    null = 0.0 if measure == "RD" else 1.0
+    null = 1.0 if is_ratio(measure) else 0.0
     return bool(r["ci_low"] > null or r["ci_high"] < null)
 
 
@@ -458,8 +489,6 @@ def pooled_changes(old_dir: Path | None, new_dir: Path | None) -> dict[str, Any]
             if not _differs(r_old, r_new):
                 continue
             status = "new" if r_old is None else ("removed" if r_new is None else "moved")
-            so = _side(ref.measure, r_old["estimate"]) if r_old else None
-            sn = _side(ref.measure, r_new["estimate"]) if r_new else None
             go, gn = _significant(ref.measure, r_old), _significant(ref.measure, r_new)
             pooled.append(
                 {
@@ -471,7 +500,7 @@ def pooled_changes(old_dir: Path | None, new_dir: Path | None) -> dict[str, Any]
                     "status": status,
                     "old": r_old,
                     "new": r_new,
-                    "direction_changed": status == "moved" and so is not None and sn is not None and so != sn,
+                    "direction_changed": status == "moved" and _direction_changed(ref.measure, r_old, r_new),
                     "significance_changed": status == "moved" and go is not None and gn is not None and go != gn,
                     "significant": gn,
                 }
