@@ -145,3 +145,30 @@ def test_broken_sheet_is_located_and_writes_nothing(
 def test_import_into_a_folder_without_a_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["import", str(SHEETS / "bcg.csv"), "--project", str(tmp_path)]) == 1
     assert "build.py init" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("sheet", "comparison", "words"),
+    [
+        ("stroke", "specialist-stroke-care-vs-routine-care", ("Length of hospital stay", "Mean difference (days)")),
+        ("smoking", "spouse-smokes-vs-spouse-does-not-smoke", ("Lung cancer", "Odds ratio (log scale)")),
+        ("magnesium", "intravenous-magnesium-vs-control", ("Death", "Mantel-Haenszel")),
+    ],
+)
+def test_an_imported_project_builds_a_site_about_its_topic(
+    project: Path, sheet: str, comparison: str, words: tuple[str, str]
+) -> None:
+    assert main(["import", str(SHEETS / f"{sheet}.csv"), "--project", str(project)]) == 0
+    assert main(["build", "--project", str(project)]) == 0
+    site = project / "site"
+    page = (site / "comparisons" / comparison / "index.html").read_text(encoding="utf-8")
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert words[0] in home and words[0] in page
+    assert words[1] in page  # the forest plot's axis (in its spec) or the sensitivity line
+    api = json.loads((site / "api" / "comparisons" / f"{comparison}.json").read_text(encoding="utf-8"))
+    key, _ = CASES[sheet]
+    pooled = next(a for a in api["analyses"] if a["key"] == key)["pool_detail"]["random"]
+    assert pooled["estimate"] == pytest.approx(REFERENCE[sheet]["adhoc"]["estimate"], rel=1e-6)
+    assert pooled["ci_low"] == pytest.approx(REFERENCE[sheet]["adhoc"]["ci_low"], rel=1e-6)
+    for word in ("hepatocellular", "regorafenib", "mRECIST"):
+        assert word not in home and word not in page
