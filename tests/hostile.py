@@ -72,8 +72,15 @@ class _Counter:
         return str(self.n)[: max_length or None]
 
 
-def _free_text(field: dict[str, Any]) -> bool:
+#: Free-text fields that hold codes other tables refer to (a label's value is the code it gives words to):
+#: a payload there would only unlink the label, not reach a page.
+CODE_FIELDS = {("labels", "value")}
+
+
+def _free_text(field: dict[str, Any], table: str = "") -> bool:
     constraints = field.get("constraints") or {}
+    if (table, field.get("name")) in CODE_FIELDS:
+        return False
     return field.get("type", "string") == "string" and "enum" not in constraints and "pattern" not in constraints
 
 
@@ -107,7 +114,9 @@ def make_hostile_package(dest: Path) -> Path:
                     row[i] = URL_PAYLOAD.replace("N", str(counter.n))
                 elif name == "doi" and row[i]:
                     row[i] = DOI_PAYLOAD.replace("N", str(counter.n))
-                elif _free_text(field) and (row[i] or constraints.get("required") or counter.n % 2 == 0):
+                elif _free_text(field, resource["name"]) and (
+                    row[i] or constraints.get("required") or counter.n % 2 == 0
+                ):
                     row[i] = counter.payload(constraints.get("maxLength"), long=name != "short_label")
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows([header, *body])

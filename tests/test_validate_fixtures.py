@@ -99,8 +99,8 @@ EXPECTED: dict[str, list[Key]] = {
     "columns-reordered": [("arms.csv", 1, "study_id", "incorrect-label")],
     "duplicate-label": [("regimens.csv", 1, "note", "duplicate-label")],
     "blank-label": [("regimens.csv", 1, None, "blank-label")],
-    "unsafe-resource-path": [("datapackage.json", 2329, None, "descriptor-invalid")],
-    "foreign-key-to-unknown-resource": [("datapackage.json", 2329, "comparison_id", "schema-invalid")],
+    "unsafe-resource-path": [("datapackage.json", 2330, None, "descriptor-invalid")],
+    "foreign-key-to-unknown-resource": [("datapackage.json", 2330, "comparison_id", "schema-invalid")],
     "percent-mismatch": [("response.csv", 2, "orr_percent", "percent-mismatch")],
     "orr-n-mismatch": [("response.csv", 4, "orr_n", "orr-n-mismatch")],
     "dcr-n-mismatch": [("response.csv", 4, "dcr_n", "dcr-n-mismatch")],
@@ -119,7 +119,7 @@ EXPECTED: dict[str, list[Key]] = {
     "label-missing": [("studies.csv", 2, "design", "label-missing")],
     "column-unknown": [("studies.csv", None, "sponsor", "column-unknown")],
     "comparison-declarations": [("comparisons.csv", 2, "headline_outcomes", "comparison-declarations")],
-    "analysis-settings": [("datapackage.json", 2725, "ci_method", "analysis-settings")],
+    "analysis-settings": [("datapackage.json", 2762, "ci_method", "analysis-settings")],
     "resource-unknown": [("extras.csv", None, None, "resource-unknown")],
 }
 
