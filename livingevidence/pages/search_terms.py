@@ -88,13 +88,14 @@ class _Index:
 
 
 class _Pages:
-    """Page numbers of the package's studies, comparisons and regimens, given in package order (so the same
-    package numbers its pages the same way, whatever order terms are found in)."""
+    """Page numbers of the package's comparisons, regimens and studies, given in package order (so the same
+    package numbers its pages the same way, whatever order terms are found in). A term lists its pages in that
+    order: the few pages across studies first, then the studies, which the search box may cut short."""
 
     def __init__(self, package: EvidencePackage, index: _Index) -> None:
-        self.study = {s: index.page(f"studies/{s}/", st.label) for s, st in package.studies.items()}
         self.comparison = {c: index.page(f"comparisons/{c}/", cm.title) for c, cm in package.comparisons.items()}
         self.regimen = {r: index.page(f"regimens/{r}/", rg.label) for r, rg in package.regimens.items()}
+        self.study = {s: index.page(f"studies/{s}/", st.label) for s, st in package.studies.items()}
 
     def studies(self, ids: set[str]) -> set[int]:
         return {self.study[s] for s in ids if s in self.study}
