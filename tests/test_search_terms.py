@@ -165,6 +165,11 @@ def test_the_search_box_finds_drugs_adverse_events_and_baseline_factors(browser,
     assert named == [f"/studies/{s}/#arms-and-analysis-populations" for s in ("li-trp-tr", "lp-vs-r")]
     results = _search(page, "child-pugh")
     assert "/studies/li-trp-tr/#baseline-characteristics" in results["Child-Pugh · baseline characteristic"]
+    # Closing the search drops the list (no stale links behind the page); opening it again redraws it.
+    page.keyboard.press("Escape")
+    wait_until(page, "() => document.querySelectorAll('.le-terms a').length === 0")
+    page.locator(".md-search__input").click()
+    wait_until(page, "() => document.querySelectorAll('.le-terms a').length > 0")
     # Following a result goes to the study's section.
     page.locator(".le-terms a", has_text="Ma et al.").first.click()
     page.wait_for_url(re.compile(r"/studies/ma-rego-pd1/#baseline-characteristics$"))

@@ -121,6 +121,15 @@
     else load().then(function () { if (input.value === text) render(text); });
   }
 
+  // The theme opens and closes the search with a checkbox (a click, so a change event): its results stay in the
+  // page while closed, ours are dropped (no stale links behind the page) and redrawn when it opens again.
+  document.addEventListener("change", function (ev) {
+    var toggle = ev.target;
+    if (!(toggle instanceof HTMLInputElement) || toggle.getAttribute("data-md-toggle") !== "search") return;
+    var input = document.querySelector(".md-search__input");
+    if (toggle.checked && index && input) render(input.value);
+    else if (!toggle.checked) render("");
+  }, true);
   document.addEventListener("input", onQuery, true);
   document.addEventListener("focusin", function (ev) {
     if (ev.target instanceof HTMLInputElement && ev.target.classList.contains("md-search__input") && base) load();
