@@ -54,8 +54,8 @@ test: $(VENV)/.installed ## run the whole test suite (unit, golden, property, br
 release-check: $(VENV)/.installed ## does the data version bump match the changes since main? (BASE=ref to compare)
 	$(PY) build.py release-check $(PROJECT_ARG) $(if $(BASE),--base $(BASE))
 
-deploy: $(VENV)/.installed ## commit this data version as a snapshot to the local gh-pages branch (never rewrites one)
-	$(PY) build.py deploy $(PROJECT_ARG) $(if $(PUSH),--push)
+deploy: $(VENV)/.installed ## commit this data version as a snapshot to the local gh-pages branch (SITE_URL=... or mkdocs.yml site_url)
+	$(PY) build.py deploy $(PROJECT_ARG) $(if $(SITE_URL),--site-url "$(SITE_URL)") $(if $(PUSH),--push)
 
 test-fast: $(VENV)/.installed ## the tests that need no browser
 	$(PY) -m pytest -m "not browser"

@@ -67,6 +67,8 @@ class Intervention:
     class_: str
     atc_code: str | None
     note: str | None
+    # Other names the papers print (a class's agents, brand names, abbreviations), ";"-separated; optional column.
+    synonyms: str | None = None
 
 
 @dataclass(frozen=True)

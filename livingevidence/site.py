@@ -40,6 +40,7 @@ from livingevidence.pages.glossary import glossary_page
 from livingevidence.pages.headline import key_findings
 from livingevidence.pages.indexes import api_index, data_pages, dump, home_page, regimen_pages, studies_index
 from livingevidence.pages.render import render
+from livingevidence.pages.search_terms import term_index
 from livingevidence.pages.study import GLOBAL_TABLES, study_page, study_rows
 from livingevidence.project import Project
 from livingevidence.release.context import ReleaseContext, ReleaseOptions, engine_overrides
@@ -211,6 +212,7 @@ def generate(
         clock.split("write", time.perf_counter() - started)
     clock.lap("render")
     out.write_text("api/index.json", dump(api_index(package)))
+    out.write_text("search/terms.json", dump(term_index(package, syntheses)))  # the tables' words, for the search box
     per_study_csv = _study_csv_lines(base, descriptor, package)
     for sid in package.studies:
         rows = study_rows(package, sid)

@@ -171,8 +171,10 @@ def test_chart_specs_carry_text_not_markup(sites: dict[str, Path]) -> None:
     ]
     assert specs
     text = json.dumps(specs, ensure_ascii=False)
-    # One payload is itself the text "&lt;b&gt;": look for the escaped forms of the tags the payloads hold.
-    assert "XSS" in text and "&lt;script" not in text and "&lt;svg" not in text and "<script>" in text
+    # One payload holds "&lt;b&gt;" as literal text, which a spec keeps as it is; what must never appear is a
+    # markup payload arriving escaped ("<script>" as "&lt;script") or escaped twice.
+    assert "XSS" in text and "<script>alert(" in text
+    assert "&lt;script" not in text and "&lt;svg" not in text and "&amp;lt;" not in text
     for spec in specs:
         assert "href" not in json.dumps(spec.get("encoding", {})) and '"href"' not in text
 

@@ -44,6 +44,7 @@ def _head(repo: Path, ref: str = "gh-pages") -> str:
     return git(repo, "rev-parse", ref).strip()
 
 
+SITE = "https://example.org/summary/"
 VERSIONS_OK = b'[{"version": "0.9.0", "title": "0.9.0", "aliases": ["latest"]}]'
 
 
@@ -62,9 +63,9 @@ def test_a_corrupt_versions_json_is_a_clear_error(tmp_path: Path, versions: byte
     repo = init_repo(tmp_path / "repo")
     before = _branch_with(repo, {"versions.json": versions, "0.9.0/index.html": b"old", "latest/index.html": b"old"})
     with pytest.raises(DeployError, match=r"versions\.json on gh-pages is corrupt"):
-        deploy(copy_fixture(tmp_path), repo=repo)
+        deploy(copy_fixture(tmp_path), repo=repo, site_url=SITE)
     assert _head(repo) == before
-    assert main(["deploy", "--package", str(tmp_path / "pkg"), "--repo", str(repo)]) == 1
+    assert main(["deploy", "--package", str(tmp_path / "pkg"), "--repo", str(repo), "--site-url", SITE]) == 1
     err = capsys.readouterr().err
     assert "deploy refused" in err and "Traceback" not in err
 
@@ -77,7 +78,7 @@ def test_a_folder_that_versions_json_does_not_list_is_never_replaced(tmp_path: P
          "1.0.0/index.html": b"someone's hand-made page"},
     )  # fmt: skip
     with pytest.raises(DeployError, match=r"folders that versions\.json does not list \(1\.0\.0\)"):
-        deploy(copy_fixture(tmp_path), repo=repo)
+        deploy(copy_fixture(tmp_path), repo=repo, site_url=SITE)
     assert _head(repo) == before
     assert git(repo, "show", "gh-pages:1.0.0/index.html") == "someone's hand-made page"
 
@@ -95,10 +96,10 @@ def _remote_and_clones(tmp_path: Path) -> tuple[Path, Path, Path]:
 def test_push_fetches_first_and_sees_what_is_published(tmp_path: Path) -> None:
     remote, a, b = _remote_and_clones(tmp_path)
     pkg = copy_fixture(tmp_path)
-    assert deploy(pkg, repo=a, remote="origin", push=True).status == "published"
+    assert deploy(pkg, repo=a, remote="origin", push=True, site_url=SITE).status == "published"
     published = _head(remote)
     # b's view of origin is stale (it has never fetched): the deploy fetches and finds the version published.
-    result = deploy(pkg, repo=b, remote="origin", push=True)
+    result = deploy(pkg, repo=b, remote="origin", push=True, site_url=SITE)
     assert result.status == "unchanged" and "nothing to do" in result.message
     assert _head(remote) == published
 
@@ -106,10 +107,10 @@ def test_push_fetches_first_and_sees_what_is_published(tmp_path: Path) -> None:
 def test_push_never_overwrites_a_remote_that_moved(tmp_path: Path, monkeypatch) -> None:
     remote, a, b = _remote_and_clones(tmp_path)
     pkg = copy_fixture(tmp_path)
-    deploy(pkg, repo=a, remote="origin", push=True)
+    deploy(pkg, repo=a, remote="origin", push=True, site_url=SITE)
     published = _head(remote)
     # The remote moves between b's fetch and its push: simulated by a fetch that brings nothing.
     monkeypatch.setattr(deploy_module, "fetch_remote_branch", lambda repo, remote, branch: None)
     with pytest.raises(DeployError, match="moved since it was fetched"):
-        deploy(pkg, repo=b, remote="origin", push=True)
+        deploy(pkg, repo=b, remote="origin", push=True, site_url=SITE)
     assert _head(remote) == published

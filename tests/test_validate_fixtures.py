@@ -48,7 +48,7 @@ EXPECTED: dict[str, list[Key]] = {
     "blank-row": [("interventions.csv", 3, None, "blank-row")],
     "invalid-descriptor-json": [("datapackage.json", 23, None, "descriptor-json")],
     "descriptor-missing-resource": [("datapackage.json", None, None, "resource-missing")],
-    "descriptor-bad-field-type": [("datapackage.json", 1105, None, "schema-invalid")],
+    "descriptor-bad-field-type": [("datapackage.json", 1114, None, "schema-invalid")],
     "no-descriptor": [("datapackage.json", None, None, "descriptor-missing")],
     "enum-violation": [("studies.csv", 2, "design", "enum")],
     "pattern-violation": [("studies.csv", 2, "doi", "pattern")],
@@ -99,8 +99,8 @@ EXPECTED: dict[str, list[Key]] = {
     "columns-reordered": [("arms.csv", 1, "study_id", "incorrect-label")],
     "duplicate-label": [("regimens.csv", 1, "note", "duplicate-label")],
     "blank-label": [("regimens.csv", 1, None, "blank-label")],
-    "unsafe-resource-path": [("datapackage.json", 2330, None, "descriptor-invalid")],
-    "foreign-key-to-unknown-resource": [("datapackage.json", 2330, "comparison_id", "schema-invalid")],
+    "unsafe-resource-path": [("datapackage.json", 2339, None, "descriptor-invalid")],
+    "foreign-key-to-unknown-resource": [("datapackage.json", 2339, "comparison_id", "schema-invalid")],
     "percent-mismatch": [("response.csv", 2, "orr_percent", "percent-mismatch")],
     "orr-n-mismatch": [("response.csv", 4, "orr_n", "orr-n-mismatch")],
     "dcr-n-mismatch": [("response.csv", 4, "dcr_n", "dcr-n-mismatch")],
@@ -119,7 +119,7 @@ EXPECTED: dict[str, list[Key]] = {
     "label-missing": [("studies.csv", 2, "design", "label-missing")],
     "column-unknown": [("studies.csv", None, "sponsor", "column-unknown")],
     "comparison-declarations": [("comparisons.csv", 2, "headline_outcomes", "comparison-declarations")],
-    "analysis-settings": [("datapackage.json", 2762, "ci_method", "analysis-settings")],
+    "analysis-settings": [("datapackage.json", 2771, "ci_method", "analysis-settings")],
     "resource-unknown": [("extras.csv", None, None, "resource-unknown")],
 }
 

@@ -239,7 +239,7 @@ def test_a_zip_declared_as_a_table_is_not_unpacked(pkg: Path) -> None:
 def test_problems_are_capped_per_file_and_rule(pkg: Path) -> None:
     with (pkg / "interventions.csv").open("a", encoding="utf-8") as fh:
         for i in range(5_000):
-            fh.write(f"drug-{i},Drug {i},not-a-class,,\n")
+            fh.write(f"drug-{i},Drug {i},not-a-class,,,\n")
     problems = [p for p in validate_package(pkg).problems if p.rule == "enum"]
     assert len(problems) == MAX_PROBLEMS_PER_RULE + 1
     summary = [p for p in problems if p.row is None]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from livingevidence.model import EvidencePackage
 from livingevidence.pages import chartblocks
 from livingevidence.pages.common import Page, Table, link, page_href
+from livingevidence.pages.row_text import describe_row, row_at, study_of, with_labels
 from livingevidence.report import Problem
 
 
@@ -234,15 +236,7 @@ def data_pages(
         "dictionary.md.j2",
         dict(description="Every table and column of the data package.", resources=resources),
     )
-    warn_rows = [
-        [
-            f"{w.file.rsplit('/', 1)[-1]}:{w.row}" if w.row else w.file.rsplit("/", 1)[-1],
-            w.field or "",
-            w.message,
-            w.rule,
-        ]
-        for w in warnings
-    ]
+    warn_rows = [_check_row(package, w) for w in warnings]
     notes_table = Table(
         ["Study", "Topic", "Note", "Source"],
         [
@@ -266,12 +260,30 @@ def data_pages(
             description="Inconsistencies found in the source papers by the data checks.",
             warnings=warnings,
             version=package.info.version,
-            table=Table(["Where", "Field", "What the check found", "Rule"], warn_rows, sortable=True),
+            table=Table(
+                ["Study", "What the row holds", "Column", "What the check found", "Rule"], warn_rows, sortable=True
+            ),
             notes_table=notes_table,
             rules_table=rules_table,
         ),
     )
     return [index, dictionary, checks]
+
+
+def _check_row(package: EvidencePackage, w: Problem) -> list[Any]:
+    """One warning of the data-checks page: the study (linked), what the row holds in words with its file and line
+    for maintainers, the column's title, and the message with the study's ids as labels."""
+    file = w.file.rsplit("/", 1)[-1]
+    found = row_at(package, w.file, w.row)
+    table, row = found if found else ("", None)
+    study_id = study_of(package, row) if row is not None else None
+    study: Any = "the package"
+    if study_id:
+        study = link(page_href("data/checks.md", f"studies/{study_id}.md"), package.studies[study_id].label)
+    where = f"{file}, line {w.row}" if w.row else file
+    holds = f"{describe_row(package, table, row)} ({where})" if row is not None else where
+    column = package.columns.get(table, {}).get(w.field or "", w.field or "")
+    return [study, holds, column, with_labels(package, study_id, w.message), w.rule]
 
 
 def api_index(package: EvidencePackage) -> dict:

@@ -3,7 +3,9 @@
 Who is cited: the project's maintainers as configured in mkdocs.yml (``extra.citation.authors``), never the
 authors of the papers (each study page gives the paper's own bibliographic details). What is cited: the
 page as it stands in one data version, at its snapshot address ``<site_url><version>/<page>/``, which never
-changes after the release. Without a ``site_url`` the address is relative to the site's root.
+changes after the release; the page's newest version is at ``<site_url>latest/<page>/``, given separately
+(never as what is cited). A deploy needs a ``site_url`` (see ``site_url_problem``); a local build without one
+shows the snapshot's path relative to the site's root.
 
 ``Citations.annotate(md_path, markdown)`` computes a page's citation and stores it in the page's front
 matter (key ``le_cite``), where ``templates/overrides/main.html`` renders the meta tags, the JSON-LD and the
@@ -43,11 +45,41 @@ def read_site_config(path: Path = paths.MKDOCS_YML) -> dict[str, Any]:
 
 
 def normalise_site_url(url: str | None) -> str | None:
-    """'https://x.org/summary' -> 'https://x.org/summary/'; empty -> None."""
+    """'HTTPS://X.org/summary' -> 'https://x.org/summary/'; empty -> None.
+
+    Scheme and host are case-insensitive (RFC 3986), so they are written in lower case: a GitHub owner's name
+    with capitals gives the same address as the one GitHub Pages shows.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
     if not url or not str(url).strip():
         return None
     url = str(url).strip()
+    parts = urlsplit(url)
+    if parts.scheme and parts.netloc:
+        url = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, parts.query, parts.fragment))
     return url if url.endswith("/") else url + "/"
+
+
+SITE_URL_FIX = (
+    "set `site_url: https://<owner>.github.io/<repository>/` in mkdocs.yml or pass `--site-url URL` "
+    "(the deploy workflow passes the repository's GitHub Pages address, or the SITE_URL repository variable)"
+)
+
+
+def site_url_problem(url: str | None) -> str | None:
+    """Why `url` cannot be the address of a deployed site (None when it can): a snapshot is never rewritten, so
+    its citations must carry its absolute, permanent address from the first deploy."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return "the site has no address (site_url)"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return f"the site address {url!r} is not an absolute http(s) URL"
+    if parts.query or parts.fragment or any(c.isspace() for c in url):
+        return f"the site address {url!r} has a query, a fragment or a space"
+    return None
 
 
 @dataclass(frozen=True)
@@ -154,6 +186,7 @@ class PageCitation:
     snapshot: str  # '<version>/studies/x/' (relative to the site root) or the absolute URL
     snapshot_url: str | None  # absolute, when the site URL is configured
     snapshot_href: str | None  # a link from the page itself, or None when the snapshot is not reachable
+    latest_url: str | None  # '<site>/latest/studies/x/': the newest version of the page (not what is cited)
     feed_href: str
     text: str
     key: str
@@ -192,10 +225,17 @@ class Citations:
         return "../" * depth
 
     def feed_href(self, url_path: str) -> str:
-        """Where the Atom feed of releases is, seen from a page: the site root's feed.xml."""
-        if self.config.site_url:
-            return self.config.site_url + "feed.xml"
+        """Where the Atom feed of releases is, seen from a page: the site root's feed.xml, as a relative link.
+
+        Relative, so that a copy of the site (a local preview of the gh-pages tree, a mirror) links its own
+        feed: mkdocs-material requests `sitemap.xml` beside every `<link rel=alternate>`, and an absolute link
+        would send that request to another origin (refused by the Content-Security-Policy).
+        """
         return self._to_root(url_path) + "feed.xml"
+
+    def latest_url(self, url_path: str) -> str | None:
+        """The page's address in the newest version (`<site>/latest/<page>/`), when the site URL is known."""
+        return f"{self.config.site_url}latest/{url_path}" if self.config.site_url else None
 
     def _snapshot(self, url_path: str) -> tuple[str, str | None, str | None]:
         rel = f"{self.version}/{url_path}"
@@ -218,7 +258,7 @@ class Citations:
         title = self.config.title if is_home else title
         key = re.sub(r"[^A-Za-z0-9_.:-]+", "-", f"{self.config.key_prefix}-{self.version}-{slug}")
         authors = "; ".join(self.config.authors)
-        where = snapshot_url or f"Snapshot: {snapshot} (relative to the site's address)"
+        where = snapshot_url or f"Snapshot: {snapshot} (a local build: the site's address is not set)"
         work = f"{self.config.title} (data version {self.version}, {self.date})"
         text = f"{_sentence(authors)} ({self.date[:4]}). "
         text += f"{work}. " if is_home else f"{_sentence(title)} In: {work}. "
@@ -228,11 +268,18 @@ class Citations:
         if self.config.doi:
             text += f" https://doi.org/{self.config.doi}"
         citation = PageCitation(
-            md_path, slug, title, kind, url_path, snapshot, snapshot_url, snapshot_href,
+            md_path, slug, title, kind, url_path, snapshot, snapshot_url, snapshot_href, self.latest_url(url_path),
             self.feed_href(url_path), text, key,
         )  # fmt: skip
         self.pages[md_path] = citation
         return citation
+
+    def note(self, c: PageCitation) -> str:
+        """The citation files' note: the data version, the snapshot cited and, apart, the newest version."""
+        note = f"Data version {self.version} of {self.date}. Snapshot: {c.snapshot}"
+        if c.latest_url:
+            note += f". Latest version of this page (may differ from the snapshot cited): {c.latest_url}"
+        return note
 
     def bibtex(self, c: PageCitation) -> str:
         """A BibTeX @misc entry (readable by BibTeX, biblatex, Zotero, JabRef)."""
@@ -251,8 +298,7 @@ class Citations:
             fields.append(("url", "{" + bib_url(c.snapshot_url) + "}"))
         if self.config.doi:
             fields.append(("doi", "{" + bib_escape(self.config.doi) + "}"))
-        note = f"Data version {self.version} of {self.date}. Snapshot: {c.snapshot}"
-        fields.append(("note", "{" + bib_escape(note) + "}"))
+        fields.append(("note", "{" + bib_escape(self.note(c)) + "}"))
         width = max(len(k) for k, _ in fields)
         body = ",\n".join(f"  {k.ljust(width)} = {v}" for k, v in fields)
         return f"@misc{{{c.key},\n{body},\n}}\n"
@@ -274,7 +320,7 @@ class Citations:
             tags.append(("UR", c.snapshot_url))
         if self.config.doi:
             tags.append(("DO", self.config.doi))
-        tags += [("N1", f"Data version {self.version} of {self.date}. Snapshot: {c.snapshot}"), ("LA", "en")]
+        tags += [("N1", self.note(c)), ("LA", "en")]
         lines = [f"{t}  - {_ris_clean(v)}" for t, v in tags] + ["ER  - "]
         return "\r\n".join(lines) + "\r\n"
 
@@ -289,7 +335,7 @@ class Citations:
             "issued": {"date-parts": [[y, m, d]]},
             "version": self.version,
             "publisher": self.config.publisher,
-            "note": f"Data version {self.version} of {self.date}. Snapshot: {c.snapshot}",
+            "note": self.note(c),
             "language": "en",
         }
         if c.md_path != "index.md":
@@ -362,6 +408,9 @@ class Citations:
             }
             if c.snapshot_url:
                 out["url"] = c.snapshot_url
+        if c.latest_url:
+            # This snapshot is one edition of the page; the page itself (its newest version) is the work.
+            out["exampleOfWork"] = {"@type": out["@type"], "name": c.title, "url": c.latest_url}
         return out
 
     # --- wiring into the build ----------------------------------------------------------------------------
@@ -378,6 +427,7 @@ class Citations:
             "snapshot": c.snapshot,
             "snapshot_href": c.snapshot_href,
             "public_url": c.snapshot_url,
+            "latest_url": c.latest_url,
             "feed_href": c.feed_href,
             "authors": list(self.config.authors),
             "publisher": self.config.publisher,

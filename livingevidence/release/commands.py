@@ -45,7 +45,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     _add_project(p)
     p.add_argument("--package", type=Path, default=None, help="package (default: the project's datapackage/)")
     p.add_argument("--branch", default="gh-pages", help="branch holding the versions (default: gh-pages)")
-    p.add_argument("--site-url", default=None, help="the site's root URL (default, or when empty: mkdocs.yml site_url)")
+    p.add_argument(
+        "--site-url",
+        default=None,
+        help="the site's root URL, which every citation of the snapshot carries (default, or when empty: "
+        "mkdocs.yml site_url, else --default-site-url; a deploy without any is refused)",
+    )
+    p.add_argument(
+        "--default-site-url",
+        default=None,
+        help="the root URL when neither --site-url nor mkdocs.yml gives one (CI: the GitHub Pages address)",
+    )
     p.add_argument("--repo", type=Path, default=None, help="git repository to commit to (default: this one)")
     p.add_argument("--push", action="store_true", help="update from and push to origin (CI); default: local only")
 
@@ -75,6 +85,7 @@ def run_command(args: argparse.Namespace) -> int:
             repo=args.repo,
             remote="origin" if args.push else None,
             project=Project.at(args.project),
+            default_site_url=args.default_site_url,
         )
     if args.command == "ci-report":
         from livingevidence.release.ci import run_ci_report

@@ -18,7 +18,10 @@ The rules (docs/cite.md, "Versions and snapshots"):
    ``latest/`` is replaced, and only when that version is the newest: old snapshots keep what they said.
 3. A version older than the newest published one is refused.
 
-Every deploy is one commit on the branch; nothing is pushed unless asked (``--push``).
+Every deploy is one commit on the branch; nothing is pushed unless asked (``--push``). A deploy needs the site's
+address (``site_url`` in mkdocs.yml or ``--site-url``): a snapshot is never rewritten, so the citations it
+carries must be absolute from the start. The branch root gets ``sitemap.xml``, a sitemap index of every
+version's own sitemap (mkdocs-material also requests it, beside the feed link, on every page).
 """
 
 from __future__ import annotations
@@ -169,6 +172,35 @@ def build_snapshot(package: Path, out: Path, site_url: str | None, project: Proj
     return pkg.info.version, pkg.info.date
 
 
+def deploy_site_url(site_url: str | None, project: Project, default: str | None = None) -> str:
+    """The site's address for a deploy, normalised: `site_url` (--site-url), else mkdocs.yml's, else `default`
+    (--default-site-url: CI passes the repository's GitHub Pages address). DeployError with the fix when there is
+    none or it is not an absolute http(s) URL."""
+    from livingevidence.release.cite import SITE_URL_FIX, load_config, normalise_site_url, site_url_problem
+
+    url = load_config(site_url, project.mkdocs_yml).site_url or normalise_site_url(default)
+    problem = site_url_problem(url)
+    if problem:
+        raise DeployError(
+            f"{problem}; nothing was deployed. A published snapshot is never rewritten, so its citations must "
+            f"carry its absolute address from the first deploy: {SITE_URL_FIX}"
+        )
+    return str(url)
+
+
+def root_sitemap(site_url: str, versions: list[str]) -> str:
+    """The branch root's sitemap.xml: a sitemap index of each version's sitemap (newest first). The alias
+    folders are left out: their pages name a version's address as canonical."""
+    from xml.sax.saxutils import escape
+
+    entries = "".join(f"  <sitemap><loc>{escape(f'{site_url}{v}/sitemap.xml')}</loc></sitemap>\n" for v in versions)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        f"{entries}</sitemapindex>\n"
+    )
+
+
 def _root_feed(package: Path, version: str, site_url: str | None, config_path: Path) -> str:
     """The feed at the branch root: entries link into each release's snapshot folder."""
     from livingevidence.load import load_package
@@ -196,13 +228,16 @@ def deploy(
     remote: str | None = None,
     push: bool = False,
     project: Project | None = None,
+    default_site_url: str | None = None,
 ) -> DeployResult:
     """Build `package` (default: the project's) and commit its snapshot to `branch` of `repo` (default: the
-    project's folder), see the module docstring."""
+    project's folder), see the module docstring. The site's address is `site_url`, else mkdocs.yml's, else
+    `default_site_url`; without any the deploy is refused."""
     from mike import commands as mike_commands
     from mike import git_utils
 
     project = project or Project.at()
+    site_url = deploy_site_url(site_url, project, default_site_url)
     repo = Path(repo or project.root).resolve()
     package = Path(package or project.package_dir).resolve()
     with tempfile.TemporaryDirectory(prefix="le-deploy-") as tmp:
@@ -236,6 +271,8 @@ def deploy(
 
             def add_root(commit: git_utils.Commit) -> None:
                 commit.add_file(git_utils.FileInfo("feed.xml", feed))
+                listed = sorted((str(v.version) for v in versions), key=Version.parse, reverse=True)
+                commit.add_file(git_utils.FileInfo("sitemap.xml", root_sitemap(site_url, listed)))
                 commit.add_file(git_utils.FileInfo("index.html", ROOT_INDEX))
                 commit.add_file(mike_commands.make_nojekyll())
 
@@ -384,10 +421,20 @@ def run_deploy(
     repo: Path | None = None,
     remote: str | None = None,
     project: Project | None = None,
+    default_site_url: str | None = None,
 ) -> int:
     """`build.py deploy`: 0 deployed (or nothing to do), 1 refused or failed."""
     try:
-        result = deploy(package, repo=repo, branch=branch, site_url=site_url, remote=remote, push=push, project=project)
+        result = deploy(
+            package,
+            repo=repo,
+            branch=branch,
+            site_url=site_url,
+            remote=remote,
+            push=push,
+            project=project,
+            default_site_url=default_site_url,
+        )
     except DeployError as exc:
         print(f"deploy refused: {exc}", file=sys.stderr)
         return 1
