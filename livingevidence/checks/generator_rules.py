@@ -16,6 +16,7 @@ reported in file order.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -25,6 +26,7 @@ from livingevidence.checks.context import Check, Context, check
 from livingevidence.checks.data import Table
 from livingevidence.checks.registry import problem
 from livingevidence.downloads import is_formula
+from livingevidence.model import ROW_TYPES
 from livingevidence.report import Problem
 
 __all__ = ["CHECKS", "MAX_ID_LENGTH", "SLUG"]
@@ -96,11 +98,34 @@ def ids_are_slugs(ctx: Context) -> Iterator[Problem]:
                     yield problem("id-syntax", table.file, line, field, str(verdicts[value]))
 
 
+def _needed_by_the_generator(table: str) -> set[str]:
+    """Columns the model types as never empty (a field without ``| None``): the build reads them as values,
+    so they are required whatever the package's schema says."""
+    row_type = ROW_TYPES.get(table)
+    if row_type is None:
+        return set()
+    return {f.name.rstrip("_") for f in dataclasses.fields(row_type) if "None" not in str(f.type)}
+
+
 @check(CHECKS, "required")
 def required_text_is_not_blank(ctx: Context) -> Iterator[Problem]:
-    """A required string cell of spaces (or other white space) only is empty."""
-    for table in ctx.loaded.tables.values():
+    """A required string cell of spaces only is empty; a cell the generator needs is required even when the
+    package's schema no longer says so (a pull request may relax the schema)."""
+    for name, table in ctx.loaded.tables.items():
+        needed = _needed_by_the_generator(name)
         for field, desc in _fields(table).items():
+            if field in needed and not _constraints(desc).get("required"):
+                for line, value in _column(table, field):
+                    if value is None or (isinstance(value, str) and not value.strip()):
+                        yield problem(
+                            "required",
+                            table.file,
+                            line,
+                            field,
+                            "the cell is empty, but the site needs it (whatever the schema says)",
+                            "fill in the value",
+                        )
+                continue
             if desc.get("type", "string") != "string" or not _constraints(desc).get("required"):
                 continue
             for text, lines in _by_text(_column(table, field)).items():
