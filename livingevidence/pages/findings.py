@@ -140,7 +140,7 @@ def descriptive_rows(package: EvidencePackage, syn: ComparisonSynthesis, certain
     for outcome in voc.outcomes_of_kind("time-to-event"):
         if outcome.outcome_id in analysed:
             continue
-        row = _medians_row(package, syn, outcome, certainty)
+        row = medians_row(package, syn, outcome, certainty)
         if row:
             rows.append(row)
     binary_by = _binary_by_population(package)
@@ -170,7 +170,7 @@ def descriptive_rows(package: EvidencePackage, syn: ComparisonSynthesis, certain
     return rows
 
 
-def _medians_row(
+def medians_row(
     package: EvidencePackage, syn: ComparisonSynthesis, outcome: Outcome, certainty: dict[str, str]
 ) -> list[str] | None:
     parts, patients, k = [], 0, 0

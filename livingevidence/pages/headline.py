@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from livingevidence.analysis.synthesis import ComparisonSynthesis, OutcomeAnalysis
-from livingevidence.model import Comparison, EvidencePackage
-from livingevidence.pages.findings import effect_text, main_analyses, plain_statement, result_of
+from livingevidence.model import Comparison, EvidencePackage, Outcome
+from livingevidence.pages.findings import effect_text, main_analyses, medians_row, plain_statement, result_of
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,30 @@ class Answer:
 
 def _best(analyses: list[OutcomeAnalysis]) -> OutcomeAnalysis | None:
     return max(analyses, key=lambda a: (a.k, a.patients, a.key.endswith("-unadjusted")), default=None)
+
+
+def _without_estimate(
+    package: EvidencePackage, syn: ComparisonSynthesis, outcome: Outcome, certainty: dict[str, str]
+) -> Answer:
+    """An outcome without an effect estimate: what is reported instead (medians with a p-value), or nothing."""
+    row = medians_row(package, syn, outcome, certainty) if outcome.kind == "time-to-event" else None
+    if row is not None:
+        return Answer(
+            outcome.label,
+            row[2].removeprefix("no hazard ratio reported; "),
+            f"{row[1]}, medians only",
+            certainty.get(outcome.outcome_id, "not assessed"),
+            "Reported only as medians (with a p-value where printed): no effect estimate can be shown or pooled.",
+            "",
+        )
+    return Answer(
+        outcome.label,
+        "no effect estimate",
+        "no study population reports it as an effect",
+        certainty.get(outcome.outcome_id, "not assessed"),
+        f"No study of this comparison gives an effect estimate of {outcome.phrase} yet.",
+        "",
+    )
 
 
 def answers(
@@ -49,16 +73,7 @@ def answers(
             continue
         best = _best([a for a in shown if a.outcome == outcome_id])
         if best is None:
-            out.append(
-                Answer(
-                    outcome.label,
-                    "no effect estimate",
-                    "no study population reports it as an effect",
-                    certainty.get(outcome_id, "not assessed"),
-                    f"No study of this comparison gives an effect estimate of {outcome.phrase} yet.",
-                    "",
-                )
-            )
+            out.append(_without_estimate(package, syn, outcome, certainty))
             continue
         est, lo, hi, _how = result_of(best)
         cert = certainty.get(outcome_id)
@@ -88,6 +103,7 @@ def key_findings(package: EvidencePackage, syntheses: dict[str, ComparisonSynthe
         labels = list(dict.fromkeys(package.regimens[p.intervention_regimen_id].label for p in pairs))
         intervention = labels[0] if len(labels) == 1 else "The intervention"
         found = answers(package, comparison, syntheses[cid], certainty, intervention)
+        found = sorted(found, key=lambda a: not a.anchor)[:1]  # the first headline with an effect estimate
         rows.append(
             {
                 "link": link(page_href("index.md", f"comparisons/{cid}.md"), comparison.title),
