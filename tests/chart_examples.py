@@ -11,7 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livingevidence.charts import adverse_events, forest, medians, response, risk_of_bias, risk_of_bias_summary, theme
+from livingevidence.charts import (
+    adverse_events,
+    forest,
+    funnel,
+    medians,
+    response,
+    risk_of_bias,
+    risk_of_bias_summary,
+    theme,
+)
 
 #: The data package's regimen ids in regimens.csv order (what `regimen_colours` is given).
 REGIMEN_IDS = ["rego", "rego-pd1", "tace-rego", "tace-rego-pd1", "lenv-pd1", "tace", "tace-pdl1-mtt"]
@@ -1069,6 +1078,28 @@ FOREST_ROB: list[dict[str, Any]] = [
 ]
 
 
+#: A funnel plot of twelve invented log odds ratios and their standard errors (a few small studies on one side).
+FUNNEL: list[dict[str, Any]] = [
+    {"label": f"Study {i + 1}", "yi": yi, "se": se}
+    for i, (yi, se) in enumerate(
+        [
+            (-0.3, 0.08),
+            (-0.4, 0.12),
+            (-0.2, 0.15),
+            (-0.5, 0.2),
+            (-0.1, 0.22),
+            (-0.7, 0.3),
+            (-0.35, 0.33),
+            (-0.9, 0.4),
+            (-0.2, 0.42),
+            (-1.1, 0.5),
+            (-0.6, 0.55),
+            (-1.4, 0.6),
+        ]
+    )
+]
+
+
 def builders(colour_domain: list[str], colour_range: list[str]) -> dict[str, Callable[[], dict[str, Any]]]:
     """One zero-argument spec builder per chart kind (and variant), on the example rows."""
     colours = {"colour_domain": colour_domain, "colour_range": colour_range}
@@ -1096,6 +1127,7 @@ def builders(colour_domain: list[str], colour_range: list[str]) -> dict[str, Cal
         ),
         "risk of bias (traffic light)": lambda: risk_of_bias.spec(ROB_TRAFFIC, title="Risk of bias in Li et al."),
         "risk of bias (summary)": lambda: risk_of_bias_summary.spec(ROB_SUMMARY, title="Risk of bias of 3 studies"),
+        "funnel": lambda: funnel.spec(FUNNEL, title="Funnel plot", pooled=-0.35, ratio=True, measure="OR"),
     }
 
 

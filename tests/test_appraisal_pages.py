@@ -181,3 +181,33 @@ def test_traffic_lights_and_forest_columns_render_with_text_alternatives(browser
         assert "RoB" in page.locator("[aria-label*='risk-of-bias judgements'] svg").first.text_content()
     finally:
         page.close()
+
+
+def test_from_ten_studies_egger_test_and_a_funnel_plot() -> None:
+    """Twelve invented log odds ratios: the publication-bias domain runs Egger's test and the page draws the
+    funnel plot; below ten the domain says it is not assessable."""
+    from livingevidence.analysis.appraisal.certainty import assess
+    from livingevidence.analysis.appraisal.evidence import evidence_of
+    from livingevidence.analysis.appraisal.small_studies import egger_test
+    from livingevidence.analysis.synthesis_model import OutcomeAnalysis, StudyRow, finish
+    from tests.chart_examples import FUNNEL
+
+    rows = [StudyRow(r["label"], "li-trp-tr", "li-after-psm", None, None, None, r["yi"], r["se"] ** 2) for r in FUNNEL]
+    a = finish(
+        OutcomeAnalysis(
+            "orr-x-or", "ORR", "Objective response: odds ratio", "objective response", "OR", True, True, rows
+        )
+    )
+    cert = assess(PACKAGE, evidence_of(PACKAGE, CID, a), "Drug Y", "drug X")
+    bias = next(d for d in cert.domains if d.key == "publication-bias")
+    expected = egger_test([r["yi"] for r in FUNNEL], [r["se"] ** 2 for r in FUNNEL])
+    assert bias.assessable and bias.downgrade == 0 and "Egger's test t = " in bias.reason
+    assert cert.egger["p_value"] == pytest.approx(expected.p_value, rel=1e-12)
+    block = appraisal.funnel_block(a, "x.json")
+    assert block is not None and len(block["table"].rows) == 12
+    few = finish(OutcomeAnalysis("orr-y-or", "ORR", "t", "objective response", "OR", True, True, rows[:9]))
+    assert appraisal.funnel_block(few, "x.json") is None
+    few_bias = next(
+        d for d in assess(PACKAGE, evidence_of(PACKAGE, CID, few), "Y", "X").domains if d.key == "publication-bias"
+    )
+    assert not few_bias.assessable and "fewer than 10 studies" in few_bias.reason

@@ -27,6 +27,7 @@ from livingevidence.charts import (
     chart_div,
     chart_html_attrs,
     forest,
+    funnel,
     medians,
     palette,
     regimen_colours,
@@ -63,8 +64,8 @@ def test_spec_round_trips_through_altair(name: str) -> None:
     assert again["layer"]  # every kind is one layered view (container width works; no facet/concat)
 
 
-KINDS = [medians, response, adverse_events, forest, risk_of_bias, risk_of_bias_summary]
-KIND_IDS = ["medians", "response", "adverse_events", "forest", "risk_of_bias", "risk_of_bias_summary"]
+KINDS = [medians, response, adverse_events, forest, risk_of_bias, risk_of_bias_summary, funnel]
+KIND_IDS = ["medians", "response", "adverse_events", "forest", "risk_of_bias", "risk_of_bias_summary", "funnel"]
 
 
 @pytest.mark.parametrize("module", KINDS, ids=KIND_IDS)
@@ -104,6 +105,7 @@ def test_spec_json_is_identical_in_a_fresh_process() -> None:
 @pytest.mark.parametrize("module", KINDS, ids=KIND_IDS)
 def test_empty_rows_give_a_valid_empty_chart(module: Any) -> None:
     extra = {"measure": "HR", "lower_is_better": True} if module is forest else {}
+    extra = {"pooled": 0.0, "ratio": True} if module is funnel else extra
     spec = module.spec([], title="Nothing yet", colour_domain=DOMAIN, colour_range=RANGE, **extra)
     _round_trip(spec)
     assert spec["data"] == {"values": []}
@@ -314,6 +316,7 @@ def test_describe_is_one_plain_sentence(module: Any) -> None:
         forest: examples.FOREST_ROB,
         risk_of_bias: examples.ROB_TRAFFIC,
         risk_of_bias_summary: examples.ROB_SUMMARY,
+        funnel: examples.FUNNEL,
     }[module]
     sentence = module.describe(rows)
     assert sentence.endswith(".") and sentence.count(". ") == 0 and "\n" not in sentence

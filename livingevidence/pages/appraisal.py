@@ -8,6 +8,7 @@ status (proposed, confirmed, overridden), the reasons and the GRADE-worded sente
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from markupsafe import Markup
@@ -15,8 +16,10 @@ from markupsafe import Markup
 from livingevidence.analysis.appraisal.certainty import Assessment, assess
 from livingevidence.analysis.appraisal.evidence import descriptive_evidence, evidence_of, lower_risk_sensitivity
 from livingevidence.analysis.appraisal.risk_of_bias import StudyAssessment, assessment_of, expected_tool
+from livingevidence.analysis.appraisal.small_studies import MIN_STUDIES
 from livingevidence.analysis.appraisal.tools import OVERALL, style
 from livingevidence.analysis.synthesis import ComparisonSynthesis, OutcomeAnalysis
+from livingevidence.charts import funnel
 from livingevidence.charts import risk_of_bias as traffic_light
 from livingevidence.charts import risk_of_bias_summary as rob_summary
 from livingevidence.model import Comparison, EvidencePackage, Study
@@ -30,6 +33,7 @@ __all__ = [
     "comparison_certainty",
     "comparison_risk_of_bias",
     "forest_rob",
+    "funnel_block",
     "judgement_badge",
     "section_appraisal",
     "study_risk_of_bias",
@@ -107,6 +111,21 @@ def certainty_reasons_table(assessment: Assessment) -> Table:
     return Table(["Domain", "Levels down", "Why"], rows, caption="How the rating was reached")
 
 
+def funnel_block(a: OutcomeAnalysis, data_href: str) -> dict[str, Any] | None:
+    """The funnel plot of an analysis with at least 10 study populations (beside Egger's test), else None."""
+    if a.k < MIN_STUDIES or a.pool is None or a.pool.random is None:
+        return None
+    rows = [{"label": r.label, "yi": r.yi, "se": math.sqrt(r.vi)} for r in a.rows if r.yi is not None and r.vi]
+    spec = funnel.spec(
+        rows, title=f"Funnel plot: {a.title}", pooled=a.pool.random.estimate, ratio=a.log_scale, measure=a.measure
+    )
+    table = Table(
+        ["Study population", f"{a.measure} (analysis scale)", "Standard error"],
+        [[r["label"], f"{r['yi']:.3g}", f"{r['se']:.3g}"] for r in rows],
+    )
+    return {"spec": spec, "description": funnel.describe(rows), "data_href": data_href, "table": table}
+
+
 def section_appraisal(
     package: EvidencePackage, comparison_id: str, syn: ComparisonSynthesis, a: OutcomeAnalysis
 ) -> dict:
@@ -117,6 +136,7 @@ def section_appraisal(
         "certainty": cert,
         "reasons": certainty_reasons_table(cert) if cert else None,
         "lower_risk": lower_risk_sensitivity(package, a).text if a.k else "",
+        "funnel": funnel_block(a, f"../../api/comparisons/{comparison_id}.json"),
     }
 
 
