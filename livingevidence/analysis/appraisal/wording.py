@@ -45,7 +45,7 @@ def direction_words(kind: str, larger: bool) -> str:
 
 def in_sentence(name: str) -> str:
     """A name as it reads inside a sentence: 'The intervention' -> 'the intervention', 'Drug X' -> 'drug X';
-    acronyms ('TACE + drug X') keep their capitals."""
+    acronyms ('ABC + drug X') keep their capitals."""
     if len(name) > 1 and name[0].isupper() and name[1].islower():
         return name[0].lower() + name[1:]
     return name
