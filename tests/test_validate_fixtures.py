@@ -119,7 +119,7 @@ EXPECTED: dict[str, list[Key]] = {
     "label-duplicate-pool": [("labels.csv", 39, "pool_as", "label-duplicate-pool")],
     "label-missing": [("studies.csv", 2, "design", "label-missing")],
     "column-unknown": [("studies.csv", None, "sponsor", "column-unknown")],
-    "analysis-settings": [("datapackage.json", 2884, "ci_method", "analysis-settings")],
+    "analysis-settings": [("datapackage.json", 2887, "ci_method", "analysis-settings")],
     "resource-unknown": [("extras.csv", None, None, "resource-unknown")],
     "rob-unknown-domain": [("risk_of_bias.csv", 3, "domain", "rob-domain")],
     "rob-judgement-scale": [("risk_of_bias.csv", 4, "judgement", "rob-judgement")],
