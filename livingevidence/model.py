@@ -40,7 +40,6 @@ class Study:
     matching: str | None
     response_criteria: str | None
     ae_grading: str | None
-    risk_of_bias: str | None
     source_kind: str
     source_file: str
     extracted_by: str
@@ -309,10 +308,52 @@ class ComparisonPair:
 
 @dataclass(frozen=True)
 class Certainty:
+    """The maintainers' decision on the rules' proposed GRADE rating of one comparison x outcome: confirmed as
+    proposed, or overridden with a reason. `analysis` names one analysis (its key); empty: every analysis of
+    the outcome in the comparison."""
+
     comparison_id: str
     outcome: str
+    analysis: str | None
+    decision: str  # confirmed | overridden
+    proposed_rating: str  # what the rules proposed when the maintainers decided
     rating: str
-    reasons: str
+    reason: str | None
+    assessed_by: str
+    assessed_on: date
+
+
+@dataclass(frozen=True)
+class RiskOfBias:
+    """One domain-level risk-of-bias judgement (or the overall one) of a study, for all outcomes or one.
+
+    An appraisal by the summary's maintainers, not a fact of the paper: the support says why, the location
+    where in the paper. Tools, domains and scales: analysis/appraisal/tools.py.
+    """
+
+    study_id: str
+    tool: str
+    tool_version: str
+    outcome: str | None  # None: every outcome of the study
+    domain: str
+    judgement: str
+    support: str | None
+    location: str | None
+    assessed_by: str
+    assessed_on: date
+
+
+@dataclass(frozen=True)
+class Indirectness:
+    """A concern of the maintainers about how directly a study answers a comparison's question (GRADE
+    indirectness: population, intervention, comparator or outcome), with its support and location."""
+
+    comparison_id: str
+    study_id: str
+    outcome: str | None  # None: the concern applies to every outcome
+    concern: str  # population | intervention | comparator | outcome
+    support: str | None
+    location: str | None
     assessed_by: str
     assessed_on: date
 
@@ -441,6 +482,8 @@ ROW_TYPES: dict[str, type] = {
     "comparisons": Comparison,
     "comparison_pairs": ComparisonPair,
     "certainty": Certainty,
+    "risk_of_bias": RiskOfBias,
+    "indirectness": Indirectness,
     "continuous_outcomes": ContinuousOutcome,
     "outcomes": Outcome,
     "labels": Label,

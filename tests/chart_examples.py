@@ -11,7 +11,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from livingevidence.charts import adverse_events, forest, medians, response, theme
+from livingevidence.charts import (
+    adverse_events,
+    forest,
+    funnel,
+    medians,
+    response,
+    risk_of_bias,
+    risk_of_bias_summary,
+    theme,
+)
 
 #: The data package's regimen ids in regimens.csv order (what `regimen_colours` is given).
 REGIMEN_IDS = ["rego", "rego-pd1", "tace-rego", "tace-rego-pd1", "lenv-pd1", "tace", "tace-pdl1-mtt"]
@@ -1028,6 +1037,69 @@ FOREST_RD: list[dict[str, Any]] = [
 ]
 
 
+_DOMAINS = ("Confounding", "Selection", "Classification", "Deviations", "Missing data", "Measurement", "Reporting")
+_JUDGED = ("serious", "serious", "moderate", "moderate", "no-information", "moderate", "moderate", "serious")
+#: A traffic-light plot: two rows of outcomes, seven domains and the overall judgement (one cell not judged).
+ROB_TRAFFIC: list[dict[str, Any]] = [
+    {"row": row, "column": column, "domain": domain, "judgement": judgement}
+    for row, first in (("OS", "low"), ("PFS, ORR, DCR, AE", None))
+    for column, domain, judgement in zip(
+        (*(f"D{i}" for i in range(1, 8)), "Overall"),
+        (*_DOMAINS, "Overall"),
+        (*_JUDGED[:5], first, *_JUDGED[6:]),
+        strict=True,
+    )
+]
+#: A summary plot of three studies (the last with a critical and a low judgement).
+ROB_SUMMARY: list[dict[str, Any]] = [
+    {"group": "ROBINS-I", "bar": bar, "judgement": judgement, "count": count}
+    for bar, parts in (
+        ("D1 Bias due to confounding", (("serious", 2), ("critical", 1))),
+        ("D2 Bias in selection of participants into the study", (("moderate", 2), ("low", 1))),
+        ("D5 Bias due to missing data", (("no-information", 3),)),
+        ("Overall", (("serious", 2), ("critical", 1))),
+    )
+    for judgement, count in parts
+]
+#: The hazard-ratio forest plot with risk-of-bias columns beside its study rows.
+FOREST_ROB: list[dict[str, Any]] = [
+    {
+        **row,
+        "rob": [
+            {"column": column, "domain": domain, "judgement": judgement}
+            for column, domain, judgement in zip(
+                (*(f"D{i}" for i in range(1, 8)), "Overall"), (*_DOMAINS, "Overall"), _JUDGED, strict=True
+            )
+        ]
+        if row["kind"] == "study"
+        else [],
+    }
+    for row in FOREST_HR
+]
+
+
+#: A funnel plot of twelve invented log odds ratios and their standard errors (a few small studies on one side).
+FUNNEL: list[dict[str, Any]] = [
+    {"label": f"Study {i + 1}", "yi": yi, "se": se}
+    for i, (yi, se) in enumerate(
+        [
+            (-0.3, 0.08),
+            (-0.4, 0.12),
+            (-0.2, 0.15),
+            (-0.5, 0.2),
+            (-0.1, 0.22),
+            (-0.7, 0.3),
+            (-0.35, 0.33),
+            (-0.9, 0.4),
+            (-0.2, 0.42),
+            (-1.1, 0.5),
+            (-0.6, 0.55),
+            (-1.4, 0.6),
+        ]
+    )
+]
+
+
 def builders(colour_domain: list[str], colour_range: list[str]) -> dict[str, Callable[[], dict[str, Any]]]:
     """One zero-argument spec builder per chart kind (and variant), on the example rows."""
     colours = {"colour_domain": colour_domain, "colour_range": colour_range}
@@ -1050,6 +1122,12 @@ def builders(colour_domain: list[str], colour_range: list[str]) -> dict[str, Cal
         "forest (RD)": lambda: forest.spec(
             FOREST_RD, title="Objective response (mRECIST)", measure="RD", lower_is_better=False, **colours
         ),
+        "forest (risk of bias)": lambda: forest.spec(
+            FOREST_ROB, title="Overall survival, with risk of bias", measure="HR", lower_is_better=True, **colours
+        ),
+        "risk of bias (traffic light)": lambda: risk_of_bias.spec(ROB_TRAFFIC, title="Risk of bias in Li et al."),
+        "risk of bias (summary)": lambda: risk_of_bias_summary.spec(ROB_SUMMARY, title="Risk of bias of 3 studies"),
+        "funnel": lambda: funnel.spec(FUNNEL, title="Funnel plot", pooled=-0.35, ratio=True, measure="OR"),
     }
 
 

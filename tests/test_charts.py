@@ -27,10 +27,13 @@ from livingevidence.charts import (
     chart_div,
     chart_html_attrs,
     forest,
+    funnel,
     medians,
     palette,
     regimen_colours,
     response,
+    risk_of_bias,
+    risk_of_bias_summary,
     theme,
 )
 from livingevidence.charts._template import Template, colours_for
@@ -61,9 +64,11 @@ def test_spec_round_trips_through_altair(name: str) -> None:
     assert again["layer"]  # every kind is one layered view (container width works; no facet/concat)
 
 
-@pytest.mark.parametrize(
-    "module", [medians, response, adverse_events, forest], ids=["medians", "response", "adverse_events", "forest"]
-)
+KINDS = [medians, response, adverse_events, forest, risk_of_bias, risk_of_bias_summary, funnel]
+KIND_IDS = ["medians", "response", "adverse_events", "forest", "risk_of_bias", "risk_of_bias_summary", "funnel"]
+
+
+@pytest.mark.parametrize("module", KINDS, ids=KIND_IDS)
 def test_templates_round_trip_and_use_every_slot(module: Any) -> None:
     templates = list(module._TEMPLATES.values()) if hasattr(module, "_TEMPLATES") else [module._TEMPLATE]
     for template in templates:
@@ -97,9 +102,10 @@ def test_spec_json_is_identical_in_a_fresh_process() -> None:
     assert out.stdout.strip() == here
 
 
-@pytest.mark.parametrize("module", [medians, response, adverse_events, forest])
+@pytest.mark.parametrize("module", KINDS, ids=KIND_IDS)
 def test_empty_rows_give_a_valid_empty_chart(module: Any) -> None:
     extra = {"measure": "HR", "lower_is_better": True} if module is forest else {}
+    extra = {"pooled": 0.0, "ratio": True} if module is funnel else extra
     spec = module.spec([], title="Nothing yet", colour_domain=DOMAIN, colour_range=RANGE, **extra)
     _round_trip(spec)
     assert spec["data"] == {"values": []}
@@ -276,7 +282,8 @@ def test_forest_scale_null_line_and_favours_sides(measure: str, lower_is_better:
     _round_trip(spec)
     null = 1.0 if log else 0.0
     assert {p["name"]: p.get("value") for p in spec["params"]}[forest.NULL_PARAM] == null
-    scales = [x["scale"] for x in _walk(spec, "x") if isinstance(x, dict) and "scale" in x]
+    # the data axis (risk-of-bias columns are placed in pixels, with no scale)
+    scales = [x["scale"] for x in _walk(spec, "x") if isinstance(x, dict) and x.get("scale")]
     assert {sc.get("type") for sc in scales} == {"log" if log else "linear"}
     (low, high), ticks = scales[0]["domain"], next(x["axis"]["values"] for x in _walk(spec, "x") if "axis" in x)
     assert low < null < high
@@ -300,13 +307,16 @@ def test_forest_rows_keep_their_order() -> None:
     assert [v["label"] for v in spec["data"]["values"]] == [r["label"] for r in examples.FOREST_HR]
 
 
-@pytest.mark.parametrize("module", [medians, response, adverse_events, forest])
+@pytest.mark.parametrize("module", KINDS, ids=KIND_IDS)
 def test_describe_is_one_plain_sentence(module: Any) -> None:
     rows = {
         medians: examples.MEDIANS_REGIMEN,
         response: examples.RESPONSE,
         adverse_events: examples.ADVERSE_EVENTS,
-        forest: examples.FOREST_HR,
+        forest: examples.FOREST_ROB,
+        risk_of_bias: examples.ROB_TRAFFIC,
+        risk_of_bias_summary: examples.ROB_SUMMARY,
+        funnel: examples.FUNNEL,
     }[module]
     sentence = module.describe(rows)
     assert sentence.endswith(".") and sentence.count(". ") == 0 and "\n" not in sentence

@@ -47,11 +47,13 @@ def test_study_added_with_its_rows_counted(d: dict) -> None:
         "baseline": 160,
         "effects": 14,
         "extraction_notes": 17,
+        "indirectness": 8,
         "population_arms": 6,
         "population_attributes": 6,
         "populations": 3,
         "prognostic_factors": 61,
         "response": 6,
+        "risk_of_bias": 12,
         "survival": 8,
     }
     assert d["studies_removed"] == []

@@ -310,11 +310,11 @@ def test_formula_cells_are_warnings_naming_the_cell(tmp_path: Path) -> None:
     cells = [("extraction_notes.csv", 2), ("extraction_notes.csv", 3), ("studies.csv", 2), ("studies.csv", 3)]
     for (file, line), payload in zip(cells, FORMULAS, strict=True):
         set_cell(pkg, file, line, "note", payload)
-    set_cell(pkg, "certainty.csv", 2, "reasons", "\tindented")
+    set_cell(pkg, "certainty.csv", 2, "reason", "\tindented")
     report = validate_package(pkg)
     assert report.valid, report.errors
     warned = {k[:3] for k in report.keys("warning") if k[3] == "spreadsheet-formula"}
-    assert warned == {(file, line, "note") for file, line in cells} | {("certainty.csv", 2, "reasons")}
+    assert warned == {(file, line, "note") for file, line in cells} | {("certainty.csv", 2, "reason")}
 
 
 def test_numbers_in_text_cells_are_not_formulas(tmp_path: Path) -> None:

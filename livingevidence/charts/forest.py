@@ -4,7 +4,9 @@ Row dict (drawn top to bottom in the order given)::
 
     {"label": "Ma et al., pre-monotherapy cohort", "kind": "study" | "pooled" | "common" | "prediction",
      "estimate": 0.42 | None, "ci_low": 0.27 | None, "ci_high": 0.67 | None,
-     "weight": 48.1 | None (percent; None for pooled rows), "text": "0.42 [0.27, 0.67]" | None}
+     "weight": 48.1 | None (percent; None for pooled rows), "text": "0.42 [0.27, 0.67]" | None,
+     # optional, study rows: risk-of-bias judgements, drawn as columns right of the numbers
+     "rob": [{"column": "D1" | "Overall", "judgement": "serious" | None, "domain": "Bias due to confounding"}]}
 
 - study: a square whose AREA is proportional to the weight (medium-sized when the weight is None), and a
   whisker for the CI (only when both limits are given; a missing limit is said in the numbers column).
@@ -17,6 +19,11 @@ with readable ticks (0.25, 0.5, 1, 2, ...). "Favours ..." labels sit under the a
 `lower_is_better` implies. The numbers (estimate [95% CI] and weight) form two text columns right of the plot;
 when the chart is narrower than `NARROW_BELOW` pixels (phones) they move under each label instead, so the
 plot keeps a usable width. The row labels are in a column left of the plot.
+
+Risk-of-bias columns (robvis and meta's forest plots): when rows carry `rob`, each judgement is a coloured
+circle with its symbol (+ low, − moderate/some concerns, × serious/high, ! critical, ? no information, – not
+assessed) in a column per domain and an "Overall" column, right of the weights; on phones only the overall
+column is kept. The page says which domain each column is (their names are in the tooltips too).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from typing import Any
 
 import altair as alt
 
+from livingevidence.analysis.appraisal.tools import style
 from livingevidence.charts import theme
 from livingevidence.charts._template import (
     LABEL_WIDTH_PARAM,
@@ -61,6 +69,10 @@ FAVOURS_LINES_PARAM = "le_favours_lines"
 #: The line of no effect is kept between these fractions of the axis, leaving room for "Favours" either side.
 NULL_POSITION = (0.25, 0.55)
 DIAMOND_HALF_HEIGHT = 8
+#: The risk-of-bias cells: a named data set, filled per page (see `_rob_cells`).
+ROB = alt.NamedData(name="le_rob")
+ROB_CELL = 22  # pixels between the centres of two risk-of-bias columns
+ROB_GAP = 18  # pixels between the weight column and the first risk-of-bias column
 _SLOTS = (
     "x_domain",
     "x_ticks",
@@ -218,6 +230,7 @@ def _build(log_scale: bool) -> alt.TopLevelMixin:
         weight_column,
         *headers,
         narrow_numbers,
+        *_rob_layers(),
         labels_layer(),
         data=ROWS,
     ).add_params(
@@ -231,6 +244,71 @@ def _build(log_scale: bool) -> alt.TopLevelMixin:
         ),
     )
     return top_level(chart)
+
+
+def _rob_layers() -> list[alt.Chart]:
+    """Risk-of-bias columns right of the numbers (only the overall column, right of the plot, when narrow)."""
+    left = f"width + ({NARROW_PARAM} ? 14 : {NUM_WIDTH_PARAM} + 62 + {ROB_GAP})"
+    base = (
+        alt.Chart(ROB)
+        .transform_filter(f"!{NARROW_PARAM} || datum._overall")
+        .transform_calculate(_xr=f"{left} + ({NARROW_PARAM} ? datum._dxn : datum._dx)")
+    )
+    x, y = alt.X("_xr:Q", scale=None, axis=None), alt.Y("_y:Q", scale=None, axis=None)
+    tooltip = [
+        alt.Tooltip("_row:N", title="Study"),
+        alt.Tooltip("_domain_text:N", title="Risk of bias"),
+        alt.Tooltip("_judgement_text:N", title="Judgement"),
+    ]
+    cells = base.transform_filter("!datum._head")
+    dots = cells.mark_point(shape="circle", filled=True, opacity=1, strokeWidth=0, size=300).encode(
+        x=x, y=y, color=alt.Color("_fill:N", scale=None), tooltip=tooltip
+    )
+    symbols = cells.mark_text(baseline="middle", align="center", fontWeight="bold").encode(
+        x=x, y=y, text="_symbol:N", color=alt.Color("_ink:N", scale=None), tooltip=tooltip
+    )
+    heads = (
+        base.transform_filter("datum._head")
+        .transform_calculate(_head_text=f"{NARROW_PARAM} ? 'RoB' : datum._text")
+        .mark_text(style=theme.STYLE_TEXT, fontWeight="bold", align="center", baseline="alphabetic")
+        .encode(x=x, y=alt.value(LINE_HEIGHT), text="_head_text:N")
+    )
+    return [dots, symbols, heads]
+
+
+def _rob_cells(prepared: list[dict[str, Any]], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The data set of the risk-of-bias columns: a header per column and a cell per study row and column."""
+    columns = list(dict.fromkeys(text(c.get("column")) for r in rows for c in r.get("rob") or ()))
+    if not columns:
+        return []
+    widths = [max(ROB_CELL, text_width(c) * 1.1 + 6) for c in columns]
+    centres = [sum(widths[:i]) + w / 2 for i, w in enumerate(widths)]
+    dx = dict(zip(columns, centres, strict=True))
+    out: list[dict[str, Any]] = [
+        {"_head": True, "_text": c, "_dx": dx[c], "_dxn": ROB_CELL / 2, "_overall": c == columns[-1], "_y": 0}
+        for c in columns
+    ]
+    for p, r in zip(prepared, rows, strict=True):
+        for cell in r.get("rob") or ():
+            column, judgement = text(cell.get("column")), cell.get("judgement") or None
+            look = style(judgement)
+            domain = text(cell.get("domain"))
+            out.append(
+                {
+                    "_head": False,
+                    "_row": p["label"],
+                    "_y": p["_y"],
+                    "_dx": dx[column],
+                    "_dxn": ROB_CELL / 2,
+                    "_overall": column == columns[-1],
+                    "_domain_text": f"{column}: {domain}" if domain else column,
+                    "_judgement_text": look.label,
+                    "_symbol": look.symbol,
+                    "_fill": look.fill,
+                    "_ink": look.ink,
+                }
+            )
+    return out
 
 
 #: One template per axis type (log for ratios, linear for differences), each built on first use.
@@ -388,7 +466,7 @@ def spec(
         favours_right="\n".join([*right_words, *right_lines]),
         le_favours_lines=1 + max(len(left_lines), len(right_lines)),
         **layout.values(),
-        top={"height": layout.height, "datasets": layout.datasets()},
+        top={"height": layout.height, "datasets": {**layout.datasets(), ROB.name: _rob_cells(prepared, rows)}},
     )
 
 
@@ -416,4 +494,7 @@ def describe(rows: list[dict[str, Any]], measure: str = "") -> str:
         sentence += f" with a pooled estimate of {summary}"
     if "prediction" in kinds:
         sentence += " and a prediction interval"
-    return sentence + "; each study is a square sized by its weight with a horizontal line for its 95% CI."
+    sentence += "; each study is a square sized by its weight with a horizontal line for its 95% CI"
+    if any(r.get("rob") for r in rows):
+        sentence += ", and its risk-of-bias judgements as symbols in coloured circles beside it"
+    return sentence + "."

@@ -46,7 +46,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _validate(path: Path | str) -> Report:
-    from livingevidence.checks import consistency, generator_rules, rules, topic
+    from livingevidence.checks import appraisal, consistency, generator_rules, rules, topic
     from livingevidence.checks.context import Context
     from livingevidence.checks.structure import load_package
 
@@ -76,7 +76,7 @@ def _validate(path: Path | str) -> Report:
         )
         return Report(problems, base=loaded.base)
     found = ProblemList()  # at most MAX_PROBLEMS_PER_RULE per file and rule: bounded memory on huge packages
-    for registered in (*generator_rules.CHECKS, *rules.CHECKS, *topic.CHECKS, *consistency.CHECKS):
+    for registered in (*generator_rules.CHECKS, *rules.CHECKS, *topic.CHECKS, *appraisal.CHECKS, *consistency.CHECKS):
         try:
             found.extend(registered.function(ctx))
         except Exception as exc:  # a check must not hide the other problems

@@ -304,7 +304,7 @@ _MEANING = _rules(
         "duplicate-row",
         "Tables without a primary key have no two rows with the same natural key "
         "(baseline: population, arm, characteristic, category, statistic; adverse events: population, arm, "
-        "category, term, grade).",
+        "category, term, grade; risk of bias: study, outcome, domain; certainty: comparison, outcome, analysis).",
         "remove the duplicate row, or distinguish the rows (e.g. grade, category)",
     ),
     (
@@ -401,6 +401,75 @@ _TOPIC_WARNINGS = _rules(
         "resource-unknown",
         "Every table of the package is one the generator reads; others are kept in the downloads only.",
         "remove the table, or rename it to a table the generator reads (see the data dictionary)",
+    ),
+)
+
+# Judgements (checks/appraisal.py): risk of bias per study, indirectness concerns, certainty decisions.
+_APPRAISAL = _rules(
+    2,
+    "error",
+    (
+        "rob-tool",
+        "A study's risk-of-bias rows use the tool its design calls for (RoB 2 for randomised trials, ROBINS-I for "
+        "other designs) at a version the generator knows, one tool and version for all of them.",
+        "use tool RoB-2 (version 2019) for a randomised trial and ROBINS-I (version 2016) otherwise",
+    ),
+    (
+        "rob-domain",
+        "A risk-of-bias domain is one of its tool's domains, or 'overall'.",
+        "use the tool's domain ids (docs/methods.md lists them), e.g. confounding, selection, measurement",
+    ),
+    (
+        "rob-judgement",
+        "A risk-of-bias judgement is on its tool's scale (ROBINS-I: low, moderate, serious, critical, "
+        "no-information; RoB 2: low, some-concerns, high).",
+        "use a judgement of the tool's scale; where the paper does not say, ROBINS-I's is no-information",
+    ),
+    (
+        "appraisal-support",
+        "Every judgement (a risk-of-bias domain, an indirectness concern) has its support, a sentence on what the "
+        "paper reports, and its location in the paper.",
+        "write why in support and where in the paper (section, table, figure) in location",
+    ),
+    (
+        "rob-incomplete",
+        "A study's assessment judges every domain of its tool, for all outcomes or outcome by outcome.",
+        "add a row for the missing domain (no-information when the paper does not say)",
+    ),
+    (
+        "rob-overall",
+        "A recorded overall judgement is not less severe than its tool's rule gives from the domain judgements "
+        "(ROBINS-I: the most severe domain, no information when a domain lacks it and none is serious or "
+        "critical; RoB 2: high if any domain is high, some concerns if any has some).",
+        "record the overall judgement the tool's rule gives, or change the domain judgement that is wrong",
+    ),
+    (
+        "indirectness-study",
+        "An indirectness concern is about a study that has arms of one of the comparison's regimen pairs.",
+        "fix study_id or comparison_id; the study must have an intervention and a control arm of the comparison",
+    ),
+    (
+        "certainty-decision",
+        "A certainty decision is consistent: a confirmed rating equals the proposed one, an override differs from "
+        "it and gives its reason, and a named analysis is one of the row's outcome (its key starts with the "
+        "outcome id).",
+        "for 'confirmed' copy the proposed rating; for 'overridden' write why in reason",
+    ),
+)
+_APPRAISAL_WARNINGS = _rules(
+    2,
+    "warning",
+    (
+        "rob-missing",
+        "Every study has a risk-of-bias assessment with the tool its design calls for; without one its pages say "
+        "'not assessed' and the certainty of evidence counts it as at serious risk of bias.",
+        "assess the study and add its rows to risk_of_bias.csv (docs/contribute.md)",
+    ),
+    (
+        "rob-overall-differs",
+        "A recorded overall judgement is the one its tool's rule gives from the domain judgements (a more severe "
+        "one is allowed, and shown, as the assessor's judgement).",
+        "check the overall judgement; if it is meant, say why in its support",
     ),
 )
 
@@ -501,7 +570,17 @@ _GENERATOR_WARNINGS = _rules(
 
 RULES: dict[str, Rule] = {
     r.id: r
-    for r in (*_STRUCTURE, *_MEANING, *_TOPIC, *_TOPIC_WARNINGS, *_CONSISTENCY, *_GENERATOR, *_GENERATOR_WARNINGS)
+    for r in (
+        *_STRUCTURE,
+        *_MEANING,
+        *_TOPIC,
+        *_TOPIC_WARNINGS,
+        *_APPRAISAL,
+        *_APPRAISAL_WARNINGS,
+        *_CONSISTENCY,
+        *_GENERATOR,
+        *_GENERATOR_WARNINGS,
+    )
 }
 
 #: At most this many problems of one rule in one file are listed; the rest are counted in one last problem, so that

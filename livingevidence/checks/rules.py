@@ -629,6 +629,8 @@ def dates_in_order(ctx: Context) -> Iterator[Problem]:
 NATURAL_KEYS = {
     "baseline": ("population_id", "arm_id", "characteristic", "category", "statistic"),
     "adverse_events": ("population_id", "arm_id", "category", "term", "grade"),
+    "risk_of_bias": ("study_id", "outcome", "domain"),
+    "certainty": ("comparison_id", "outcome", "analysis"),
 }
 
 
@@ -655,7 +657,7 @@ def _normalised_keys(ctx: Context, table: str, key_fields: tuple[str, ...]) -> I
 
 @check(CHECKS, "duplicate-row")
 def duplicate_rows(ctx: Context) -> Iterator[Problem]:
-    """Rows of baseline and adverse_events are unique by their natural key."""
+    """Rows of the tables without a primary key are unique by their natural key (NATURAL_KEYS)."""
     for table, key_fields in NATURAL_KEYS.items():
         seen: dict[tuple[Any, ...], int] = {}
         for rec, key in _normalised_keys(ctx, table, key_fields):

@@ -6,9 +6,9 @@ from typing import Any
 
 from livingevidence.analysis.synthesis import ComparisonSynthesis, OutcomeAnalysis
 from livingevidence.model import Comparison, EvidencePackage
-from livingevidence.pages import chartblocks
+from livingevidence.pages import appraisal, chartblocks
 from livingevidence.pages.common import Page, Table, link, page_href
-from livingevidence.pages.findings import effect_text, main_analyses, result_of, sof_rows
+from livingevidence.pages.findings import SOF_HEADERS, effect_text, footnote_mark, main_analyses, result_of, sof_rows
 from livingevidence.pages.forest_block import forest_block, heterogeneity_text
 from livingevidence.pages.headline import answers
 from livingevidence.pages.subgroups import subgroup_block
@@ -28,13 +28,15 @@ def _other_measures(syn: ComparisonSynthesis, a: OutcomeAnalysis) -> str:
 def _section(
     package: EvidencePackage, syn: ComparisonSynthesis, a: OutcomeAnalysis, data_href: str, favours: tuple[str, str]
 ) -> dict:
-    """One outcome's forest plot with its heterogeneity, notes, subgroups and sensitivity tables."""
+    """One outcome's forest plot with its risk-of-bias columns, certainty, heterogeneity, notes, subgroups and
+    sensitivity analyses."""
     sub = subgroup_block(package, a, *favours)
     if sub is not None:
         sub["data_href"] = data_href
     return {
         "analysis": a,
-        "forest": forest_block(a, data_href, *favours),
+        "forest": forest_block(a, data_href, *favours, rob=appraisal.forest_rob(package, a)),
+        "appraisal": appraisal.section_appraisal(package, syn.comparison_id, syn, a),
         "subgroups": sub,
         "heterogeneity": heterogeneity_text(a),
         "other_measures": _other_measures(syn, a),
@@ -163,17 +165,14 @@ def comparison_page(
     """Build one comparison page; `history` holds one line per data release that changed it (newest first)."""
     cid = comparison.comparison_id
     data_href = f"../../api/comparisons/{cid}.json"
-    certainty = {(c.outcome): c.rating for c in package.rows("certainty") if c.comparison_id == cid}
+    certainty = appraisal.comparison_certainty(package, cid, syn)
     pairs = [p for p in package.rows("comparison_pairs") if p.comparison_id == cid]
     intervention, control, favours = _arms_text(package, pairs)
     contributing, excluded = _study_tables(syn, cid)
-    sof = Table(
-        ["Outcome", "Study populations (patients)", "Relative effect", "Absolute effect", "Certainty", "What it means"],
-        sof_rows(package, syn, certainty, intervention),
-        caption="Summary of findings",
-    )
+    footnotes: list[str] = []
+    sof = Table(SOF_HEADERS, sof_rows(package, syn, certainty, intervention, footnotes), caption="Summary of findings")
     sections = [_section(package, syn, a, data_href, favours) for a in main_analyses(package, syn)]
-    bottom_line = answers(package, comparison, syn, certainty, intervention)
+    bottom_line = answers(package, comparison, syn, intervention)
     medians_chart = chartblocks.medians_block(
         package, syn.medians, f"Medians: {comparison.title}", data_href, with_study=True
     )
@@ -188,6 +187,8 @@ def comparison_page(
         excluded=excluded,
         sof=sof,
         answers=bottom_line,
+        sof_notes=[{"mark": footnote_mark(i), "text": text} for i, text in enumerate(footnotes)],
+        risk_of_bias=appraisal.comparison_risk_of_bias(package, syn, cid),
         sections=sections,
         term_tables=_term_tables(package, syn),
         definitions=_definitions(package),
@@ -254,4 +255,5 @@ def comparison_json(package: EvidencePackage, comparison: Comparison, syn: Compa
         ],
         "analyses": [a.to_dict() for a in syn.analyses],
         "medians": chartblocks.median_rows(package, syn.medians, with_study=True),
+        "appraisal": appraisal.appraisal_json(package, comparison, syn),
     }

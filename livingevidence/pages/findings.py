@@ -8,16 +8,27 @@ as percentages without counts get a descriptive row: shown as printed, never poo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup
+
+from livingevidence.analysis.appraisal import grade_rules, wording
+from livingevidence.analysis.selection import Contrast
 from livingevidence.analysis.synthesis import ComparisonSynthesis, OutcomeAnalysis
 from livingevidence.model import EvidencePackage, Outcome
 from livingevidence.numbers import format_effect, format_estimate
 from livingevidence.pages.render import NOT_REPORTED
 from livingevidence.vocabulary import is_ratio
 
-# GRADE plain-language wording by certainty (Santesso et al. 2020 informative statements).
-CERTAINTY_VERB = {"high": "", "moderate": "probably ", "low": "may ", "very-low": None}
+SOF_HEADERS = [
+    "Outcome",
+    "Participants (studies)",
+    "Relative effect (95% CI)",
+    "Absolute effect (95% CI)",
+    "Certainty",
+    "What happens",
+]
 
 
 def num(x: float | None, measure: str) -> str:
@@ -41,50 +52,81 @@ def result_of(a: OutcomeAnalysis) -> tuple[float | None, float | None, float | N
     return None, None, None, "no usable study"
 
 
-def _direction_words(kind: str, larger: bool) -> str:
-    """How a larger or smaller effect reads for an outcome kind (a larger HR: a shorter time to the event)."""
-    if kind == "time-to-event":
-        return "shorter" if larger else "longer"
-    if kind == "continuous":
-        return "a higher" if larger else "a lower"
-    return "more patients with" if larger else "fewer patients with"
-
-
-def plain_statement(a: OutcomeAnalysis, outcome: Outcome | None, certainty: str | None, intervention: str) -> str:
-    """A sentence whose wording follows the direction and precision of the effect and its certainty."""
+def plain_statement(
+    a: OutcomeAnalysis, outcome: Outcome | None, certainty: str | None, intervention: str, control: str = "control"
+) -> str:
+    """The effect of an analysis in GRADE's informative wording for its certainty (see appraisal/wording.py)."""
     est, lo, hi, _ = result_of(a)
-    null = 1.0 if a.log_scale else 0.0
     if est is None or lo is None or hi is None:
         return f"No usable estimate for {a.phrase}."
-    if lo > null or hi < null:
-        word = _direction_words(outcome.kind if outcome else "binary", est > null)
-        direction = f"{intervention} is associated with {word} {a.phrase}"
-    else:
-        direction = f"the evidence does not show a clear difference in {a.phrase}; the interval includes no difference"
     if certainty is None:
-        return direction[0].upper() + direction[1:] + ". Certainty of the evidence not assessed."
-    verb = CERTAINTY_VERB[certainty]
-    if verb is None:
-        return f"The evidence is very uncertain: {direction}."
-    return (
-        f"{intervention} {verb}changes {a.phrase} as follows: {direction}."
-        if verb
-        else direction[0].upper() + direction[1:] + "."
+        return f"No certainty rating for {a.phrase}."
+    mid = outcome.mid if outcome is not None and outcome.default_measure == a.measure else None
+    effect = wording.Effect(
+        est, lo, hi, a.log_scale, outcome.kind if outcome else "binary", grade_rules.thresholds(mid, ratio=a.log_scale)
     )
+    return wording.statement(certainty, effect, intervention, control, a.phrase)
 
 
 def absolute_per_1000(a: OutcomeAnalysis) -> str:
-    """Control risk and the corresponding intervention risk per 1000, for risk ratios with a control risk."""
+    """GRADE's absolute effect of a risk ratio from the control risk: '124 per 1,000 with control; 154 more per
+    1,000 (from 72 fewer to 876 more)'."""
     est, lo, hi, _ = result_of(a)
     if a.measure != "RR" or a.control_risk is None or est is None or lo is None or hi is None:
         return NOT_REPORTED if a.measure in ("RR", "OR", "RD") else "not applicable"
     base = 1000 * a.control_risk
-    # A risk cannot exceed 1000 per 1000, however wide the ratio's interval.
-    diff = lambda rr: round(min(base * rr, 1000.0) - base)  # noqa: E731
-    return (
-        f"{round(base)} per 1000 with control; {diff(est):+d} per 1000 with intervention "
-        f"(95% CI {diff(lo):+d} to {diff(hi):+d})"
+
+    def diff(rr: float) -> str:
+        # A risk cannot exceed 1,000 per 1,000, however wide the ratio's interval.
+        d = round(min(base * rr, 1000.0) - base)
+        return f"{abs(d):,} {'more' if d > 0 else 'fewer'}" if d else "0 more"
+
+    return f"{round(base):,} per 1,000 with control; {diff(est)} per 1,000 (from {diff(lo)} to {diff(hi)})"
+
+
+def participants(contrasts: list[Contrast], patients: int) -> str:
+    """GRADE's 'participants (studies)': '416 (2 studies; 3 study populations)'."""
+    studies = len({c.study.study_id for c in contrasts})
+    text = f"{patients:,} ({studies} {'study' if studies == 1 else 'studies'}"
+    if len(contrasts) != studies:
+        text += f"; {len(contrasts)} study populations"
+    return text + ")"
+
+
+def _contrasts_of(syn: ComparisonSynthesis, a: OutcomeAnalysis) -> list[Contrast]:
+    """The contributing contrasts behind an analysis' rows (matched by study and population)."""
+    rows = {(r.study_id, r.population_id) for r in a.rows}
+    return [c for c in syn.contributing if (c.study.study_id, c.population.population_id) in rows]
+
+
+def certainty_cell(assessment: Any, footnotes: list[str]) -> Markup | str:
+    """'⊕⊕◯◯ Low' with superscript letters for its reasons, which go (once each) into `footnotes`."""
+    if assessment is None:
+        return "not rated"
+    marks = []
+    for reason in assessment.reasons:
+        if reason not in footnotes:
+            footnotes.append(reason)
+        marks.append(footnote_mark(footnotes.index(reason)))
+    status = "" if assessment.status == "confirmed" else f" ({assessment.status})"
+    cell = Markup('<span class="le-grade" aria-hidden="true">{}</span> {}{}').format(
+        assessment.symbols, assessment.label, status
     )
+    if marks:
+        cell += Markup("<sup>{}</sup>").format(Markup(",").join(marks))
+    return cell
+
+
+def footnote_mark(i: int) -> Markup:
+    """The i-th footnote's letter (a, b, ... z, aa, ...) linking to its note below the table."""
+    letter = ""
+    n = i
+    while True:
+        letter = chr(ord("a") + n % 26) + letter
+        n = n // 26 - 1
+        if n < 0:
+            break
+    return Markup('<a href="#sof-{}">{}</a>').format(letter, letter)
 
 
 def main_analyses(package: EvidencePackage, syn: ComparisonSynthesis) -> list[OutcomeAnalysis]:
@@ -109,71 +151,101 @@ def summary_term_analyses(package: EvidencePackage, syn: ComparisonSynthesis) ->
     return out
 
 
+@dataclass(frozen=True)
+class Descriptive:
+    """An outcome reported without an effect size in a comparison: shown as printed, never pooled."""
+
+    outcome_id: str
+    title: str
+    contrasts: list[Contrast]
+    text: str
+    what: str  # a sentence on how it was reported
+    absolute: str  # the absolute-effect cell: not applicable (medians) or not reported (percentages)
+
+    @property
+    def key(self) -> str:
+        return f"{self.outcome_id.lower()}-as-reported"
+
+    @property
+    def patients(self) -> int:
+        return sum(c.n_intervention + c.n_control for c in self.contrasts)
+
+
 def sof_rows(
-    package: EvidencePackage, syn: ComparisonSynthesis, certainty: dict[str, str], intervention: str
+    package: EvidencePackage,
+    syn: ComparisonSynthesis,
+    certainty: dict[str, Any],
+    intervention: str,
+    footnotes: list[str] | None = None,
 ) -> list[list[Any]]:
-    """Summary-of-findings rows: analysed outcomes first, then those reported only descriptively."""
+    """Summary-of-findings rows: analysed outcomes first, then those reported only descriptively.
+
+    `certainty`: analysis key -> its certainty assessment (appraisal/certainty.py); its reasons are added once
+    each to `footnotes` and marked with letters in the certainty cell.
+    """
+    notes = footnotes if footnotes is not None else []
     voc = package.vocabulary
     rows: list[list[Any]] = []
     for a in main_analyses(package, syn) + summary_term_analyses(package, syn):
         est, lo, hi, how = result_of(a)
-        cert = certainty.get(a.outcome)
+        cert = certainty.get(a.key)
         rows.append(
             [
                 a.title,
-                f"{a.k} ({a.patients} patients)",
+                participants(_contrasts_of(syn, a), a.patients),
                 f"{effect_text(a.measure, est, lo, hi)}; {how}",
                 absolute_per_1000(a),
-                cert.replace("-", " ") if cert else "not assessed",
-                plain_statement(a, voc.outcome(a.outcome), cert, intervention),
+                certainty_cell(cert, notes),
+                cert.statement if cert else plain_statement(a, voc.outcome(a.outcome), None, intervention),
             ]
         )
-    return rows + descriptive_rows(package, syn, certainty)
+    for d in descriptive_items(package, syn):
+        cert = certainty.get(d.key)
+        rows.append(
+            [
+                d.title,
+                participants(d.contrasts, d.patients),
+                d.text,
+                d.absolute,
+                certainty_cell(cert, notes),
+                f"{cert.statement} {d.what}" if cert else d.what,
+            ]
+        )
+    return rows
 
 
-def descriptive_rows(package: EvidencePackage, syn: ComparisonSynthesis, certainty: dict[str, str]) -> list[list[str]]:
-    """Summary-of-findings rows for outcomes reported without an effect size (medians with a p-value, or
-    proportions printed without counts): shown as reported, never pooled."""
+def descriptive_items(package: EvidencePackage, syn: ComparisonSynthesis) -> list[Descriptive]:
+    """Outcomes reported without an effect size (medians with a p-value, or proportions printed without
+    counts), in vocabulary order for medians, then in file order."""
     voc = package.vocabulary
     analysed = {a.outcome for a in syn.analyses if a.k}
-    rows: list[list[str]] = []
+    out: list[Descriptive] = []
     for outcome in voc.outcomes_of_kind("time-to-event"):
-        if outcome.outcome_id in analysed:
-            continue
-        row = medians_row(package, syn, outcome, certainty)
-        if row:
-            rows.append(row)
+        if outcome.outcome_id not in analysed:
+            item = medians_item(package, syn, outcome)
+            if item:
+                out.append(item)
     binary_by = _binary_by_population(package)
     for outcome_id in dict.fromkeys(b.outcome for b in package.rows("binary_outcomes")):
         if outcome_id in analysed:
             continue
-        parts, patients, k = [], 0, 0
+        parts, used = [], []
         for c in syn.contributing:
             got = binary_by.get((c.population.population_id, outcome_id), {})
             if c.intervention.arm_id in got and c.control.arm_id in got:
                 bi, bc = got[c.intervention.arm_id], got[c.control.arm_id]
                 p = f" ({p_text(bi.p_value)})" if bi.p_value else ""
                 parts.append(f"{c.label}: {_pct(bi)} vs {_pct(bc)}{p}")
-                patients += c.n_intervention + c.n_control
-                k += 1
+                used.append(c)
         if parts:
-            rows.append(
-                [
-                    voc.outcome_label(outcome_id),
-                    f"{k} ({patients} patients)",
-                    "; ".join(parts),
-                    NOT_REPORTED,
-                    certainty.get(outcome_id, "not assessed"),
-                    "Shown as printed; not analysed as an effect.",
-                ]
-            )
-    return rows
+            what = "Shown as printed; not analysed as an effect."
+            title = voc.outcome_label(outcome_id)
+            out.append(Descriptive(outcome_id, title, used, "; ".join(parts), what, NOT_REPORTED))
+    return out
 
 
-def medians_row(
-    package: EvidencePackage, syn: ComparisonSynthesis, outcome: Outcome, certainty: dict[str, str]
-) -> list[str] | None:
-    parts, patients, k = [], 0, 0
+def medians_item(package: EvidencePackage, syn: ComparisonSynthesis, outcome: Outcome) -> Descriptive | None:
+    parts, used = [], []
     for c in syn.contributing:
         med = {
             s.arm_id: s.median_months
@@ -186,18 +258,12 @@ def medians_row(
         p = f", {p_text(test.p_value)}" if test and test.p_value else ""
         unit = f" {outcome.unit}" if outcome.unit else ""
         parts.append(f"{c.label}: median {_m(med[c.intervention.arm_id])} vs {_m(med[c.control.arm_id])}{unit}{p}")
-        patients += c.n_intervention + c.n_control
-        k += 1
+        used.append(c)
     if not parts:
         return None
-    return [
-        outcome.label,
-        f"{k} ({patients} patients)",
-        "no hazard ratio reported; " + "; ".join(parts),
-        "not applicable",
-        certainty.get(outcome.outcome_id, "not assessed"),
-        "Reported as medians and a p-value only, so no effect size can be shown or pooled.",
-    ]
+    what = "Reported as medians and a p-value only, so no effect size can be shown or pooled."
+    text = "no hazard ratio reported; " + "; ".join(parts)
+    return Descriptive(outcome.outcome_id, outcome.label, used, text, what, "not applicable")
 
 
 def first_test(package: EvidencePackage) -> dict[tuple[str, str], Any]:

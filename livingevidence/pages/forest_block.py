@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from livingevidence.analysis.appraisal.tools import style
 from livingevidence.analysis.synthesis import OutcomeAnalysis
 from livingevidence.charts import forest
 from livingevidence.numbers import format_interval, format_number, format_p_value
@@ -24,10 +25,12 @@ def _row(label: str, kind: str, a: OutcomeAnalysis, est: Any, lo: Any, hi: Any, 
     }
 
 
-def _rows(a: OutcomeAnalysis) -> list[dict[str, Any]]:
+def _rows(a: OutcomeAnalysis, rob: list[list[dict]] | None = None) -> list[dict[str, Any]]:
     rows = [
         {**_row(r.label, "study", a, r.estimate, r.ci_low, r.ci_high, r.weight), "study": r.study_id} for r in a.rows
     ]
+    for row, cells in zip(rows, rob or (), strict=False):
+        row["rob"] = cells
     s = a.summary()
     if s:
         rows.append(
@@ -43,10 +46,17 @@ def _rows(a: OutcomeAnalysis) -> list[dict[str, Any]]:
 
 
 def forest_block(
-    a: OutcomeAnalysis, data_href: str, intervention_short: str = "intervention", control_short: str = "control"
+    a: OutcomeAnalysis,
+    data_href: str,
+    intervention_short: str = "intervention",
+    control_short: str = "control",
+    rob: list[list[dict]] | None = None,
 ) -> dict[str, Any]:
-    """Forest plot spec, its text version (one sentence per row), its table and its caption's method."""
-    rows = _rows(a)
+    """Forest plot spec, its text version (one sentence per row), its table and its caption's method.
+
+    `rob`: per study row, its risk-of-bias cells ({"column", "domain", "judgement"}; pages/appraisal.py), drawn
+    beside the row and added to the sentences and the table."""
+    rows = _rows(a, rob)
     s = a.summary()
     spec = forest.spec(
         rows,
@@ -59,10 +69,11 @@ def forest_block(
         unit=a.unit or "",
     )
     sentences = []
-    for r in a.rows:
+    for r, row in zip(a.rows, rows, strict=False):
         w = f", weight {r.weight:.0f}%" if r.weight is not None else ""
         ev = f" ({r.events})" if r.events else ""
-        sentences.append(f"{r.label}{ev}: {effect_text(a.measure, r.estimate, r.ci_low, r.ci_high)}{w}.")
+        bias = f"; risk of bias {_rob_words(row['rob'])}" if row.get("rob") else ""
+        sentences.append(f"{r.label}{ev}: {effect_text(a.measure, r.estimate, r.ci_low, r.ci_high)}{w}{bias}.")
     if s:
         sentences.append(
             f"Pooled (random effects): {effect_text(a.measure, s['estimate'], s['ci_low'], s['ci_high'])}."
@@ -70,14 +81,16 @@ def forest_block(
         if s["prediction_low"] is not None:
             interval = format_interval(s["prediction_low"], s["prediction_high"], ratio=a.log_scale)
             sentences.append(f"95% prediction interval {interval}.")
+    with_rob = any(x.get("rob") for x in rows)
     table = Table(
-        ["Row", "Estimate", "95% CI", "Weight (%)"],
+        ["Row", "Estimate", "95% CI", "Weight (%)", *(["Risk of bias"] if with_rob else [])],
         [
             [
                 x["label"],
                 num(x["estimate"], a.measure),
                 format_interval(x["ci_low"], x["ci_high"], ratio=a.log_scale),
                 "" if x["weight"] is None else f"{x['weight']:.1f}",
+                *([_rob_words(x["rob"]) if x.get("rob") else ""] if with_rob else []),
             ]
             for x in rows
         ],
@@ -89,7 +102,22 @@ def forest_block(
         "table": table,
         "sentences": sentences,
         "method": s["method"] if s else "",
+        "rob_key": _rob_key(rows),
     }
+
+
+def _rob_key(rows: list[dict[str, Any]]) -> str:
+    """What each risk-of-bias column is: 'D1 Bias due to confounding; ...; Overall'."""
+    cells = next((x["rob"] for x in rows if x.get("rob")), [])
+    return "; ".join(c["column"] if c["column"] == "Overall" else f"{c['column']} {c['domain']}" for c in cells)
+
+
+def _rob_words(cells: list[dict]) -> str:
+    """'serious (D1 serious, D2 moderate, ...)': the overall judgement, then each domain's, in words."""
+    words = {c["column"]: style(c.get("judgement")).label.lower() for c in cells}
+    overall = words.pop("Overall", "not assessed")
+    domains = ", ".join(f"{column} {word}" for column, word in words.items())
+    return f"{overall} ({domains})" if domains else overall
 
 
 def heterogeneity_text(a: OutcomeAnalysis) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 from livingevidence.model import EvidencePackage, Study
-from livingevidence.pages import chartblocks
+from livingevidence.pages import appraisal, chartblocks
 from livingevidence.pages import study_tables as tables
 from livingevidence.pages.common import Page, ProblemView, Table
 from livingevidence.pages.render import doi_url
@@ -18,6 +18,7 @@ GLOBAL_TABLES = {
     "comparisons",
     "comparison_pairs",
     "certainty",
+    "indirectness",
     "outcomes",
     "labels",
     "glossary",
@@ -95,6 +96,7 @@ def study_page(package: EvidencePackage, study: Study, problems: list[ProblemVie
         problems=problems,
         notes=[{"topic": n.topic, "text": n.note, "source": n.source} for n in by["extraction_notes"]],
         provenance_table=_provenance(package, study),
+        risk_of_bias=appraisal.study_risk_of_bias(package, study),
         json_href=f"../../api/studies/{sid}.json",
         csv_href=f"../../downloads/studies/{sid}.zip",
         **_charts(package, study, by),

@@ -15,8 +15,8 @@ from livingevidence.pages.render import NOT_REPORTED, ci, fmt_num
 from livingevidence.vocabulary import NO_CRITERION
 
 # Optional descriptive columns of studies.csv, shown (with their schema title) when the topic's schema has them.
-OPTIONAL_STUDY_FIELDS = ("line_of_therapy", "setting", "matching", "response_criteria", "ae_grading", "risk_of_bias")
-CODED_STUDY_FIELDS = {"line_of_therapy", "matching", "risk_of_bias"}
+OPTIONAL_STUDY_FIELDS = ("line_of_therapy", "setting", "matching", "response_criteria", "ae_grading")
+CODED_STUDY_FIELDS = {"line_of_therapy", "matching"}
 EFFECT_HEADERS = ["Population", "Outcome", "Comparison", "Measure", "Analysis", "Estimate (95% CI)", "p", "Model"]
 EFFECT_HEADERS += ["Source", "Note"]
 RESPONSE_HEADERS = ["Population", "Arm", "Criterion", "n evaluable", "CR", "PR", "SD", "PD", "ORR as printed"]

@@ -43,6 +43,8 @@ DEFAULT_TABLES = (
     "adverse_events",
     "baseline",
     "certainty",
+    "risk_of_bias",
+    "indirectness",
     "extraction_notes",
 )
 MAX_TITLE = 200

@@ -30,6 +30,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from livingevidence.analysis.appraisal.tools import ROB_2, ROBINS_I
+
 SKELETON = Path(__file__).resolve().parent.parent / "skeleton"
 #: Studies per regimen family (each family has 4 regimens and 3 comparisons).
 STUDIES_PER_FAMILY = 60
@@ -229,12 +231,15 @@ class _Generator:
                     control_regimen_id=_rid(f, c_key),
                 )
             if f % 3 == 0:
+                rating = ("low", "moderate", "very-low")[f % 9 // 3]
                 t.add(
                     "certainty",
                     comparison_id=parent,
                     outcome="OS",
-                    rating=("low", "moderate", "very-low")[f % 9 // 3],
-                    reasons="Fictional rating: observational studies, imprecision.",
+                    decision="confirmed",
+                    proposed_rating=rating,
+                    rating=rating,
+                    reason="Fictional decision: observational studies, imprecision.",
                     assessed_by="synthetic generator",
                     assessed_on="2026-01-15",
                 )
@@ -264,6 +269,28 @@ class _Generator:
             t.add("labels", table=table, field=field_name, value=value, label=label, pool_as=pool_as or None)
         for table, field_name, value, label in EXTRA_LABELS:
             t.add("labels", table=table, field=field_name, value=value, label=label)
+
+    def risk_of_bias(self, sid: str, rct: bool, worst: str) -> None:
+        """A fictional assessment with the tool of the design: the first domain at `worst`, the others low."""
+        tool = ROB_2 if rct else ROBINS_I
+        first = {"moderate": "some-concerns", "serious": "high", "critical": "high"}[worst] if rct else worst
+        judgements = [first] + ["low"] * (len(tool.domains) - 1)
+        version = next(iter(tool.versions))
+        rows = [(d.id, j) for d, j in zip(tool.domains, judgements, strict=True)]
+        rows.append(("overall", tool.overall(judgements)))
+        for domain, judgement in rows:
+            self.t.add(
+                "risk_of_bias",
+                study_id=sid,
+                tool=tool.id,
+                tool_version=version,
+                domain=domain,
+                judgement=judgement,
+                support="Fictional judgement generated for benchmarking.",
+                location="Synthetic methods section",
+                assessed_by="synthetic generator",
+                assessed_on="2026-01-15",
+            )
 
     # --- one study ------------------------------------------------------------------------------------
     def study(self, i: int) -> None:
@@ -306,13 +333,25 @@ class _Generator:
             follow_up_median_months=round(rng.uniform(8, 30), 1),
             setting="Fictional patients with advanced disease after first-line therapy; generated for benchmarks.",
             matching="psm" if pop_kind == "matched" else "none",
-            risk_of_bias=rng.choice(("moderate", "serious", "not-assessed")),
             source_kind="full-text",
             source_file=f"synthetic/{sid}.txt",
             extracted_by="synthetic generator",
             extraction_date="2026-01-15",
             note=FICTIONAL,
         )
+        self.risk_of_bias(sid, rct, rng.choice(("moderate", "serious", "critical")))
+        if i % 9 == 0:  # a fictional indirectness concern about the narrower comparison the study is in
+            pair = "pd1-vs-base" if "base" in arm_keys else "procpd1-vs-proc"
+            t.add(
+                "indirectness",
+                comparison_id=f"f{f:03d}-{pair}",
+                study_id=sid,
+                concern="population",
+                support="Fictional concern generated for benchmarking: an earlier line of therapy.",
+                location="Synthetic methods section",
+                assessed_by="synthetic generator",
+                assessed_on="2026-01-15",
+            )
         arms = []
         labels = _labels(f)
         for k, key in enumerate(arm_keys):
