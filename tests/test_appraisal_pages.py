@@ -61,11 +61,12 @@ def test_every_summary_of_findings_row_has_a_rating_with_reasons(cid: str) -> No
 
 
 def test_two_studies_say_that_tau2_cannot_be_estimated() -> None:
-    syn = synthesise(PACKAGE, "rego-pd1-vs-rego")
-    cert = appraisal.comparison_certainty(PACKAGE, "rego-pd1-vs-rego", syn)["orr-mrecist-rr"]
+    # Li et al. (RR 1.91) and Ma et al.'s PD-1-naive cohort (6.14); the PD-1-exposed cohort is a subgroup.
+    syn = synthesise(PACKAGE, "add-pd1-to-regorafenib")
+    cert = appraisal.comparison_certainty(PACKAGE, "add-pd1-to-regorafenib", syn)["orr-mrecist-rr"]
     inconsistency = next(d for d in cert.domains if d.key == "inconsistency")
     assert "tau² cannot be estimated reliably" in inconsistency.reason
-    assert inconsistency.downgrade == 1  # Q's p = 0.07 for 1.46 vs 6.14: below 0.10
+    assert inconsistency.downgrade == 1  # Q's p = 0.09: below 0.10
 
 
 def _decided(decision: str, proposed: str, rating: str) -> Certainty:
@@ -115,21 +116,17 @@ def test_a_study_without_an_assessment_counts_as_serious_and_says_so() -> None:
 def test_sensitivity_restricted_to_lower_risk_of_bias() -> None:
     syn = synthesise(PACKAGE, CID)
     orr = next(a for a in syn.analyses if a.key == "orr-mrecist-rr")
-    assert lower_risk_sensitivity(PACKAGE, orr).text.endswith("none of the 3 study populations is.")
-    # Ma et al. judged at moderate risk overall: its two cohorts make the restricted pool
+    assert lower_risk_sensitivity(PACKAGE, orr).text.endswith("none of the 2 study populations is.")
+    # Li et al. judged at moderate risk overall: its population alone makes the restricted analysis (Ma et al.'s
+    # PD-1-naive cohort stays out), shown and not pooled.
     rows = [
-        dataclasses.replace(r, judgement="moderate") if r.study_id == "ma-rego-pd1" and r.domain == "overall" else r
+        dataclasses.replace(r, judgement="moderate") if r.study_id == "li-trp-tr" and r.domain == "overall" else r
         for r in PACKAGE.rows("risk_of_bias")
     ]
     restricted = lower_risk_sensitivity(_with(PACKAGE, risk_of_bias=rows), orr)
-    from livingevidence.analysis import pooling
-    from livingevidence.analysis.synthesis_model import settings_of
-
-    ma = [r for r in orr.rows if r.study_id == "ma-rego-pd1"]
-    direct = pooling.pool([r.yi for r in ma], [r.vi for r in ma], settings=settings_of(PACKAGE)).random
-    assert restricted.pooled and restricted.kept == tuple(r.label for r in ma)
-    assert restricted.estimate == pytest.approx(orr.natural(direct.estimate), rel=1e-12)
-    assert "Restricted to the 2 study populations" in restricted.text
+    li = [r for r in orr.rows if r.study_id == "li-trp-tr"]
+    assert len(li) == 1 and restricted.kept == (li[0].label,) and not restricted.pooled
+    assert "Restricted to the one study population" in restricted.text and li[0].label in restricted.text
 
 
 def test_forest_rows_carry_domain_and_overall_judgements() -> None:
@@ -137,13 +134,13 @@ def test_forest_rows_carry_domain_and_overall_judgements() -> None:
     orr = next(a for a in main_analyses(PACKAGE, syn) if a.key == "orr-mrecist-rr")
     cells = appraisal.forest_rob(PACKAGE, orr)
     assert [c["column"] for c in cells[0]] == [*(f"D{i}" for i in range(1, 8)), "Overall"]
-    assert [row[-1]["judgement"] for row in cells] == ["serious"] * 3
+    assert [row[-1]["judgement"] for row in cells] == ["serious"] * 2
     section = next(
         s for s in comparison_page(PACKAGE, PACKAGE.comparisons[CID], syn).context["sections"] if s["analysis"] is orr
     )
     spec = section["forest"]["spec"]
     drawn = [c for c in spec["datasets"]["le_rob"] if not c["_head"]]
-    assert len(drawn) == 3 * 8 and {c["_symbol"] for c in drawn} >= {"×", "−", "?"}
+    assert len(drawn) == 2 * 8 and {c["_symbol"] for c in drawn} >= {"×", "−", "?"}
     assert section["forest"]["table"].headers[-1] == "Risk of bias"
     assert "risk of bias serious (D1 serious" in section["forest"]["sentences"][0]
 

@@ -212,7 +212,7 @@ def test_every_page_is_citable(deployed: dict) -> None:
             assert ld["url"] == f"{SITE}1.1.0/{url_path}"
         html = page.read_text(encoding="utf-8")
         assert f"https://doi.org/{TEST_DOI}" in html
-        box = re.search(r'<details class="le-cite">.*?</details>', html, re.S).group(0)
+        box = re.search(r'<details class="le-cite"[^>]*>.*?</details>', html, re.S).group(0)
         assert f'<a href="{SITE}1.1.0/{url_path}">' in box and f'<a href="{SITE}latest/{url_path}">' in box
         slug = url_path.strip("/").replace("/", "-") or "index"
         for ext in ("bib", "ris", "json"):

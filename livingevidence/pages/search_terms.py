@@ -35,7 +35,7 @@ from livingevidence.model import EvidencePackage
 FORMAT = 1
 # Section anchors of the study and comparison pages (the slugs of their headings in study.md.j2 and
 # comparison.md.j2; tests/test_search_terms.py checks that the built pages have them).
-ARMS = {"s": "arms-and-analysis-populations"}
+ARMS = {"s": "design-arms-and-populations"}
 BASELINE = {"s": "baseline-characteristics"}
 ADVERSE = {"s": "adverse-events", "c": "adverse-events"}
 SUBGROUPS = {"s": "subgroups"}

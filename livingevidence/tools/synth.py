@@ -269,6 +269,8 @@ class _Generator:
             t.add("labels", table=table, field=field_name, value=value, label=label, pool_as=pool_as or None)
         for table, field_name, value, label in EXTRA_LABELS:
             t.add("labels", table=table, field=field_name, value=value, label=label)
+        t.add("glossary", term="Procedure X", definition="A fictional procedure of the synthetic topic.")
+        t.add("glossary", term="Criterion A", definition="A fictional response criterion of the synthetic topic.")
 
     def risk_of_bias(self, sid: str, rct: bool, worst: str) -> None:
         """A fictional assessment with the tool of the design: the first domain at `worst`, the others low."""
