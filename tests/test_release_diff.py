@@ -218,3 +218,24 @@ def test_direction_changed_only_across_the_null_by_more_than_rounding() -> None:
     assert not _direction_changed("RR", r(0.80, 0.6, 1.1), r(1.25, 0.6, 1.1))  # the interval did not move
     assert _direction_changed("RD", r(-0.05, -0.1, 0.0), r(0.04, -0.02, 0.1))
     assert not _direction_changed("RD", r(-0.003, -0.1, 0.1), r(0.003, -0.1, 0.1))
+
+
+def test_a_version_from_before_the_vocabulary_borrows_it(tmp_path: Path) -> None:
+    """An older data version without outcomes.csv is analysed with the other side's vocabulary, so its results
+    are compared outcome by outcome instead of all counting as new."""
+    import json
+    import shutil
+
+    from livingevidence import paths
+    from livingevidence.release.diff import pooled_changes
+
+    old = tmp_path / "old"
+    shutil.copytree(paths.DATAPACKAGE_DIR, old)
+    descriptor = json.loads((old / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["resources"] = [
+        r for r in descriptor["resources"] if r["name"] not in ("outcomes", "labels", "glossary")
+    ]
+    (old / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    changes = pooled_changes(old, paths.DATAPACKAGE_DIR)
+    assert "pooled_error" not in changes
+    assert changes["pooled"] == []  # the same data and the borrowed vocabulary: nothing moved

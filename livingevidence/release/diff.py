@@ -453,14 +453,29 @@ def _differs(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     return False
 
 
-def _syntheses(directory: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
-    """comparison_id -> synthesis, and comparison titles, for a package directory (empty for None)."""
+#: The topic's vocabulary: a data version from before it was part of the package borrows the other side's.
+VOCABULARY_TABLES = ("outcomes", "labels", "glossary")
+
+
+def _syntheses(directory: Path | None, vocabulary_from: Path | None = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """comparison_id -> synthesis, and comparison titles, for a package directory (empty for None).
+
+    Both versions are analysed by the current code. A version without an outcome vocabulary (made before the
+    vocabulary was data) is read with the vocabulary of ``vocabulary_from``, so that its results are compared
+    outcome by outcome instead of all counting as new.
+    """
     if directory is None:
         return {}, {}
     from livingevidence.analysis.synthesis import synthesise
     from livingevidence.load import load_package
 
     package = load_package(directory)
+    if not package.tables.get("outcomes") and vocabulary_from is not None:
+        other = load_package(vocabulary_from)
+        for table in VOCABULARY_TABLES:
+            if not package.tables.get(table):
+                package.tables[table] = other.tables.get(table, [])
+        package.__dict__.pop("vocabulary", None)  # a cached_property read before the swap
     return (
         {cid: synthesise(package, cid) for cid in package.comparisons},
         {cid: c.title for cid, c in package.comparisons.items()},
@@ -470,8 +485,8 @@ def _syntheses(directory: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
 def pooled_changes(old_dir: Path | None, new_dir: Path | None) -> dict[str, Any]:
     """Every analysis whose result moved, appeared or disappeared, and which studies joined or left."""
     try:
-        old_syn, old_titles = _syntheses(old_dir)
-        new_syn, new_titles = _syntheses(new_dir)
+        old_syn, old_titles = _syntheses(old_dir, vocabulary_from=new_dir)
+        new_syn, new_titles = _syntheses(new_dir, vocabulary_from=old_dir)
     except Exception as exc:  # a package that does not load: say so, report the data changes anyway
         return {"pooled": [], "contributors": [], "pooled_error": f"{type(exc).__name__}: {exc}"}
     titles = {**old_titles, **new_titles}
