@@ -162,7 +162,7 @@ def test_the_search_box_finds_drugs_adverse_events_and_baseline_factors(browser,
     assert "/studies/ma-rego-pd1/#adverse-events" in results["Hand-foot skin reaction · adverse event"]
     assert "/comparisons/rego-pd1-vs-rego/#adverse-events" in results["Hand-foot skin reaction · adverse event"]
     named = _search(page, "camrelizumab")["camrelizumab · named in the study's arms"]
-    assert named == [f"/studies/{s}/#arms-and-analysis-populations" for s in ("li-trp-tr", "lp-vs-r")]
+    assert named == [f"/studies/{s}/#design-arms-and-populations" for s in ("li-trp-tr", "lp-vs-r")]
     results = _search(page, "child-pugh")
     assert "/studies/li-trp-tr/#baseline-characteristics" in results["Child-Pugh · baseline characteristic"]
     # Closing the search drops the list (no stale links behind the page); opening it again redraws it.
