@@ -163,7 +163,7 @@ def test_traffic_lights_and_forest_columns_render_with_text_alternatives(browser
         assert "!" in figure.locator("svg").text_content()  # the critical symbol is drawn, not only its colour
         assert figure.locator("details table").count() == 1
         judgements = page.locator("table", has=page.locator("caption", has_text="ROBINS-I judgements"))
-        assert judgements.locator("tbody tr").count() == 13 and "Critical" in judgements.inner_text()
+        assert judgements.locator("tbody tr").count() == 13 and "Critical" in judgements.text_content()  # folded
         assert page.get_by_text("This summary's own appraisal").count() >= 1
         page.goto(site_url + f"comparisons/{CID}/", wait_until="networkidle")
         forest = page.locator("[aria-label*='risk-of-bias judgements as symbols']").first
